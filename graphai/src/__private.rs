@@ -1,0 +1,181 @@
+//! Used by the code that `graphai-macros` generates. Not public API: it changes
+//! without notice.
+
+use std::any::Any;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+pub use crate::node::{Context, Node, NodeDef, NodeFuture, ParamInfo};
+pub use serde_json;
+
+use crate::error::{Error, GraphError, json_kind};
+
+/// A type a node parameter can have: anything serde can deserialize from JSON.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used as a node parameter",
+    label = "parameters are read from the run state, so their type must implement `serde::Deserialize`",
+    note = "derive it with `#[derive(serde::Deserialize)]`, or take a `serde_json::Value` and convert it yourself"
+)]
+pub trait FromState: Sized {
+    /// Reads the parameter from a run-state value.
+    ///
+    /// # Errors
+    /// serde's error when the value does not fit `Self`.
+    fn from_state(value: &Value) -> Result<Self, serde_json::Error>;
+}
+
+impl<T: DeserializeOwned> FromState for T {
+    fn from_state(value: &Value) -> Result<Self, serde_json::Error> {
+        T::deserialize(value)
+    }
+}
+
+/// Checks, at compile time, that `T` can be a node parameter.
+pub const fn assert_param<T: FromState>() {}
+
+/// Checks, at compile time, that `T` can be a node's output.
+pub const fn assert_output<T: Serialize + 'static>() {}
+
+/// Binds a node's parameters from its [`Context`], collecting every missing
+/// parameter so the error names them all.
+pub struct Binder<'c, 'a> {
+    ctx: &'c Context<'a>,
+    missing: Vec<&'static str>,
+    invalid: Option<GraphError>,
+}
+
+impl<'c, 'a> Binder<'c, 'a> {
+    /// A binder for the node running with `ctx`.
+    pub fn new(ctx: &'c Context<'a>) -> Self {
+        Self {
+            ctx,
+            missing: Vec::new(),
+            invalid: None,
+        }
+    }
+
+    fn read<T: FromState>(&mut self, key: &'static str, value: &Value) -> Option<T> {
+        match T::from_state(value) {
+            Ok(v) => Some(v),
+            Err(err) => {
+                if self.invalid.is_none() {
+                    self.invalid = Some(GraphError::InvalidParameter {
+                        node: self.ctx.node().to_owned(),
+                        parameter: key.to_owned(),
+                        expected: std::any::type_name::<T>(),
+                        message: err.to_string(),
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    /// A parameter that must be present. `None` means an error was recorded.
+    pub fn required<T: FromState>(&mut self, key: &'static str) -> Option<T> {
+        match self.ctx.get(key) {
+            Some(value) => self.read(key, value),
+            None => {
+                self.missing.push(key);
+                None
+            }
+        }
+    }
+
+    /// An `Option<T>` parameter: `Some(None)` when the key is missing or null.
+    pub fn optional<T: FromState>(&mut self, key: &'static str) -> Option<Option<T>> {
+        match self.ctx.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(value) => self.read(key, value).map(Some),
+        }
+    }
+
+    /// A `#[default(..)]` parameter: `default()` when the key is missing.
+    pub fn or_default<T: FromState>(
+        &mut self,
+        key: &'static str,
+        default: impl FnOnce() -> T,
+    ) -> Option<T> {
+        match self.ctx.get(key) {
+            Some(value) => self.read(key, value),
+            None => Some(default()),
+        }
+    }
+
+    /// The error for a binding that failed: every missing parameter, else the
+    /// first value of the wrong type.
+    pub fn into_error(self) -> GraphError {
+        let node = self.ctx.node().to_owned();
+        if !self.missing.is_empty() {
+            return GraphError::MissingParameters {
+                node,
+                missing: self.missing.iter().map(|k| (*k).to_owned()).collect(),
+            };
+        }
+        self.invalid.unwrap_or(GraphError::MissingParameters {
+            node,
+            missing: Vec::new(),
+        })
+    }
+}
+
+/// Turns what a node body returned into its output object.
+///
+/// # Errors
+/// [`GraphError::InvalidOutput`] when it is not a JSON object.
+pub fn output<T: Serialize + 'static>(
+    node: &str,
+    value: T,
+) -> Result<Map<String, Value>, GraphError> {
+    let mut slot = Some(value);
+    let any: &mut dyn Any = &mut slot;
+    // `Value` and `Map` are taken as they are: serializing them would copy them.
+    let value = if let Some(map) = any.downcast_mut::<Option<Map<String, Value>>>() {
+        return map.take().ok_or_else(|| invalid(node, "nothing"));
+    } else if let Some(value) = any.downcast_mut::<Option<Value>>() {
+        value.take()
+    } else {
+        match slot.map(|v| serde_json::to_value(v)) {
+            Some(Ok(value)) => Some(value),
+            Some(Err(err)) => {
+                return Err(invalid(
+                    node,
+                    &format!("a value that does not serialize to JSON ({err})"),
+                ));
+            }
+            None => None,
+        }
+    };
+    match value {
+        Some(Value::Object(map)) => Ok(map),
+        Some(other) => Err(invalid(node, json_kind(&other))),
+        None => Err(invalid(node, "nothing")),
+    }
+}
+
+/// [`output`] for a body that returns `Result<T, E>`: an `Err` becomes
+/// [`GraphError::Node`] with the error as its source.
+///
+/// # Errors
+/// The node's own error, or [`GraphError::InvalidOutput`].
+pub fn fallible_output<T: Serialize + 'static, E: Into<Error>>(
+    node: &str,
+    result: Result<T, E>,
+) -> Result<Map<String, Value>, GraphError> {
+    match result {
+        Ok(value) => output(node, value),
+        Err(err) => Err(GraphError::Node {
+            node: node.to_owned(),
+            source: err.into(),
+        }),
+    }
+}
+
+fn invalid(node: &str, found: &str) -> GraphError {
+    GraphError::InvalidOutput {
+        node: node.to_owned(),
+        found: found.to_owned(),
+    }
+}

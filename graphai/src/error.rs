@@ -1,0 +1,278 @@
+//! Error types: [`GraphError`] for runs, [`GraphCompileError`] for building.
+
+use std::fmt;
+
+/// The error type a node returns: any error, boxed.
+///
+/// Nodes may return `Result<_, E>` for any `E` that converts into this
+/// (`anyhow::Error`, `Box<dyn Error + Send + Sync>`, or any type implementing
+/// [`std::error::Error`] `+ Send + Sync + 'static`). `"message".into()` makes one.
+pub type Error = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with [`Error`] as the default error type, for node bodies.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a run of a compiled graph failed. Every variant names the node involved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// The value passed to `execute` was not a JSON object.
+    #[error(
+        "the graph input must be a JSON object, got {found}: pass `json!({{ \"key\": value }})`"
+    )]
+    InvalidInput {
+        /// The JSON type that was passed instead (`"a string"`, `"an array"`, ..).
+        found: &'static str,
+    },
+    /// Required parameters of a node were not in the run state (GraphAI's message).
+    #[error("Missing required parameters for the {node} node: {}", .missing.join(", "))]
+    MissingParameters {
+        /// The node that could not run.
+        node: String,
+        /// Every missing parameter, in declaration order.
+        missing: Vec<String>,
+    },
+    /// A value in the run state could not be read as the type a node parameter declares.
+    #[error(
+        "node `{node}`: parameter `{parameter}` expects `{expected}` but the run state holds an incompatible value: {message}"
+    )]
+    InvalidParameter {
+        /// The node whose parameter could not be bound.
+        node: String,
+        /// The parameter (state key) that failed.
+        parameter: String,
+        /// The Rust type the parameter declares.
+        expected: &'static str,
+        /// serde's description of the mismatch.
+        message: String,
+    },
+    /// A node returned something that is not a JSON object.
+    #[error(
+        "node `{node}` returned {found}; a node must return a JSON object (a `Value::Object`, a `Map`, or a struct that serializes to a map)"
+    )]
+    InvalidOutput {
+        /// The node at fault.
+        node: String,
+        /// What it returned instead (`"a string"`, `"null"`, or a serialization error).
+        found: String,
+    },
+    /// A node's body returned an error; the node's error is the [`source`](std::error::Error::source).
+    #[error("node `{node}` failed")]
+    Node {
+        /// The node that failed.
+        node: String,
+        /// The error the node returned.
+        #[source]
+        source: Error,
+    },
+    /// A node panicked. The run stops; the graph stays usable for other runs.
+    #[error("node `{node}` panicked: {message}")]
+    Panic {
+        /// The node that panicked.
+        node: String,
+        /// The panic payload, when it was a string.
+        message: String,
+    },
+    /// The run took more steps than `max_steps` allows.
+    #[error(
+        "max steps reached: the run took more than {limit} steps without reaching an end node; raise the limit with `Graph::max_steps` (or `max_steps: N` in `graph!`) if the graph really needs more"
+    )]
+    MaxSteps {
+        /// The configured limit.
+        limit: usize,
+        /// Where the limit was hit: `None` on the main path, or the first node of the branch pipeline.
+        branch: Option<String>,
+    },
+    /// A router's output had neither `choice` nor `choices`.
+    #[error(
+        "router `{router}` returned no `choice` (a node name) or `choices` (a list of node names) in its output"
+    )]
+    MissingChoice {
+        /// The router at fault.
+        router: String,
+    },
+    /// A router's `choice`/`choices` was not a string / list of strings.
+    #[error("router `{router}` returned an invalid `{key}`: expected {expected}, got {found}")]
+    InvalidChoice {
+        /// The router at fault.
+        router: String,
+        /// `choice` or `choices`.
+        key: &'static str,
+        /// What the key must hold.
+        expected: &'static str,
+        /// What it held.
+        found: String,
+    },
+    /// A router chose a node that it may not route to.
+    #[error("router `{router}` chose `{choice}`, which is not {}", allowed_text(.allowed))]
+    UnknownChoice {
+        /// The router at fault.
+        router: String,
+        /// The name it chose.
+        choice: String,
+        /// The names it may choose from.
+        allowed: Vec<String>,
+    },
+    /// A node that is not an end node has nowhere to go.
+    #[error(
+        "node `{node}` is not an end node and has no outgoing edge: add an edge from it, or mark it `#[node(end)]`"
+    )]
+    NoOutgoingEdge {
+        /// The node at fault.
+        node: String,
+    },
+    /// The graph's streaming callback failed (for example, it was closed).
+    #[error("streaming callback failed at node `{node}`")]
+    Callback {
+        /// The node whose start or end marker could not be sent.
+        node: String,
+        /// What went wrong.
+        #[source]
+        source: crate::callback::CallbackError,
+    },
+    /// A task of `execute_many` ended without a result (its runtime shut down).
+    #[error("run {index} of `execute_many` was aborted before it finished: {message}")]
+    Aborted {
+        /// Position of the input in the list given to `execute_many`.
+        index: usize,
+        /// Why the task ended.
+        message: String,
+    },
+}
+
+fn allowed_text(allowed: &[String]) -> String {
+    let names: Vec<String> = allowed.iter().map(|n| format!("`{n}`")).collect();
+    format!("one of its destinations: {}", names.join(", "))
+}
+
+impl GraphError {
+    /// The node this error is about, when there is one.
+    pub fn node(&self) -> Option<&str> {
+        match self {
+            GraphError::MissingParameters { node, .. }
+            | GraphError::InvalidParameter { node, .. }
+            | GraphError::InvalidOutput { node, .. }
+            | GraphError::Node { node, .. }
+            | GraphError::Panic { node, .. }
+            | GraphError::NoOutgoingEdge { node }
+            | GraphError::Callback { node, .. } => Some(node),
+            GraphError::MissingChoice { router }
+            | GraphError::InvalidChoice { router, .. }
+            | GraphError::UnknownChoice { router, .. } => Some(router),
+            GraphError::MaxSteps { branch, .. } => branch.as_deref(),
+            GraphError::InvalidInput { .. } | GraphError::Aborted { .. } => None,
+        }
+    }
+}
+
+/// Every mistake found while building and compiling a graph, reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphCompileError {
+    problems: Vec<CompileProblem>,
+}
+
+impl GraphCompileError {
+    pub(crate) fn new(problems: Vec<CompileProblem>) -> Self {
+        Self { problems }
+    }
+
+    /// Each mistake, in the order it was found.
+    pub fn problems(&self) -> &[CompileProblem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for GraphCompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "graph does not compile: {one}"),
+            many => {
+                write!(f, "graph does not compile ({} problems):", many.len())?;
+                for problem in many {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for GraphCompileError {}
+
+/// One mistake in a graph's wiring. Every variant names the node(s) involved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileProblem {
+    /// The graph has no nodes at all.
+    #[error("the graph has no nodes: add some with `add_node`")]
+    NoNodes,
+    /// Two nodes share one name.
+    #[error(
+        "node `{0}` is added twice: node names must be unique (rename one with `#[node(name = \"..\")]`)"
+    )]
+    DuplicateNode(String),
+    /// An edge names a node that was never added.
+    #[error(
+        "{edge} names `{name}`, which is not a node of this graph: add it with `add_node` first"
+    )]
+    UnknownNode {
+        /// The edge, described (`edge `a` -> `b``).
+        edge: String,
+        /// The unknown name.
+        name: String,
+    },
+    /// No node is marked `start` and none was set with `set_start_node`.
+    #[error("no start node: mark one node `#[node(start)]` or call `set_start_node`")]
+    NoStartNode,
+    /// More than one node is marked `start`.
+    #[error("several start nodes: {}; a graph has exactly one, keep `start` on one of them", quoted(.0))]
+    MultipleStartNodes(Vec<String>),
+    /// No node is marked `end`.
+    #[error("no end node: mark at least one node `#[node(end)]` or call `set_end_node`")]
+    NoEndNode,
+    /// `add_router` was given a node that is not a router.
+    #[error(
+        "`{0}` is used as a router but is not one: declare it with `#[router]`, or wire it with `add_edge`"
+    )]
+    NotARouter(String),
+    /// Nodes that no path from the start node reaches.
+    #[error("unreachable from the start node `{start}`: {}; connect them or remove them", quoted(.nodes))]
+    Unreachable {
+        /// The start node.
+        start: String,
+        /// The nodes no path reaches, sorted by name.
+        nodes: Vec<String>,
+    },
+    /// A cycle, found by `compile_strict`.
+    #[error("cycle (not allowed by `compile_strict`): {}", .0.join(" -> "))]
+    Cycle(Vec<String>),
+    /// `initial_state` was given something other than a JSON object.
+    #[error("`initial_state` must be a JSON object, got {0}: pass `json!({{ \"key\": value }})`")]
+    InvalidInitialState(&'static str),
+    /// `add_join` was given no sources.
+    #[error("join into `{destination}` has no sources: pass at least one node to `add_join`")]
+    EmptyJoin {
+        /// The join's destination.
+        destination: String,
+    },
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A short name for a JSON value's type, for error messages.
+pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,250 @@
+//! The node trait that `#[node]` and `#[router]` implement, and the handles the
+//! builder takes.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{Map, Value};
+
+use crate::callback::Callback;
+use crate::error::GraphError;
+use crate::run_state::RunState;
+use crate::state::State;
+
+/// The future a node's [`Node::invoke`] returns: the node's output object.
+pub type NodeFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Map<String, Value>, GraphError>> + Send + 'a>>;
+
+/// A node of a graph. Implemented by `#[node]` and `#[router]`; rarely by hand.
+///
+/// The flags are associated consts so that `graph!` can check the wiring at
+/// compile time, across modules and crates.
+pub trait Node: Send + Sync + 'static {
+    /// The node's name in the graph (the function name, or `name = ".."`).
+    const NAME: &'static str;
+    /// The node's description: its doc comment.
+    const DOC: &'static str;
+    /// `#[node(start)]`: the run begins here.
+    const IS_START: bool;
+    /// `#[node(end)]`: reaching this node finishes the run.
+    const IS_END: bool;
+    /// `#[node(stream)]`: the node receives a [`Callback`].
+    const IS_STREAM: bool;
+    /// `#[router]`: the node's output picks the next node.
+    const IS_ROUTER: bool;
+    /// The parameters the node reads from the run state, in declaration order.
+    const PARAMS: &'static [ParamInfo];
+
+    /// Binds the node's parameters from `ctx` and runs it.
+    fn invoke(ctx: Context<'_>) -> NodeFuture<'_>;
+
+    /// The node as a value the builder takes.
+    fn def() -> NodeDef
+    where
+        Self: Sized,
+    {
+        NodeDef::of::<Self>()
+    }
+}
+
+/// One parameter a node reads from the run state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// The Rust parameter name.
+    pub name: &'static str,
+    /// The run-state key it is read from (the name, unless `#[key("..")]` renames it).
+    pub key: &'static str,
+    /// The declared Rust type, as written.
+    pub ty: &'static str,
+    /// Whether a run fails when the key is missing (false for `Option<T>` and `#[default]`).
+    pub required: bool,
+    /// The `#[default(..)]` expression, as written.
+    pub default: Option<&'static str>,
+    /// The `///` doc comment on the parameter, if any.
+    pub doc: &'static str,
+}
+
+type InvokeFn = for<'a> fn(Context<'a>) -> NodeFuture<'a>;
+
+/// A node as the graph stores it: its name, flags and entry point.
+///
+/// `#[node] async fn search(..)` also defines `fn search() -> NodeDef`, so the
+/// builder takes `search` itself: `.add_node(search)`.
+#[derive(Clone)]
+pub struct NodeDef {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) doc: &'static str,
+    pub(crate) is_start: bool,
+    pub(crate) is_end: bool,
+    pub(crate) is_stream: bool,
+    pub(crate) is_router: bool,
+    pub(crate) params: &'static [ParamInfo],
+    pub(crate) invoke: InvokeFn,
+}
+
+impl NodeDef {
+    /// The definition of node type `N`.
+    pub fn of<N: Node>() -> Self {
+        Self {
+            name: Cow::Borrowed(N::NAME),
+            doc: N::DOC,
+            is_start: N::IS_START,
+            is_end: N::IS_END,
+            is_stream: N::IS_STREAM,
+            is_router: N::IS_ROUTER,
+            params: N::PARAMS,
+            invoke: N::invoke,
+        }
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The node's doc comment.
+    pub fn doc(&self) -> &'static str {
+        self.doc
+    }
+
+    /// Whether the node starts the graph.
+    pub fn is_start(&self) -> bool {
+        self.is_start
+    }
+
+    /// Whether the node ends the graph.
+    pub fn is_end(&self) -> bool {
+        self.is_end
+    }
+
+    /// Whether the node streams through a callback.
+    pub fn is_stream(&self) -> bool {
+        self.is_stream
+    }
+
+    /// Whether the node is a router.
+    pub fn is_router(&self) -> bool {
+        self.is_router
+    }
+
+    /// The parameters the node reads from the run state.
+    pub fn params(&self) -> &'static [ParamInfo] {
+        self.params
+    }
+
+    pub(crate) fn reads(&self, key: &str) -> bool {
+        self.params.iter().any(|p| p.key == key)
+    }
+}
+
+impl std::fmt::Debug for NodeDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeDef")
+            .field("name", &self.name)
+            .field("is_start", &self.is_start)
+            .field("is_end", &self.is_end)
+            .field("is_stream", &self.is_stream)
+            .field("is_router", &self.is_router)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Something the builder accepts as a node: a `#[node]` function or a [`NodeDef`].
+pub trait IntoNode {
+    /// The node's definition.
+    fn into_node(self) -> NodeDef;
+}
+
+impl IntoNode for NodeDef {
+    fn into_node(self) -> NodeDef {
+        self
+    }
+}
+
+impl<F: FnOnce() -> NodeDef> IntoNode for F {
+    fn into_node(self) -> NodeDef {
+        self()
+    }
+}
+
+/// Something that names a node in an edge: a `#[node]` function, a [`NodeDef`],
+/// or the node's name as a string.
+pub trait NodeRef {
+    /// The node's name.
+    fn node_name(self) -> Cow<'static, str>;
+}
+
+impl<F: FnOnce() -> NodeDef> NodeRef for F {
+    fn node_name(self) -> Cow<'static, str> {
+        self().name
+    }
+}
+
+impl NodeRef for NodeDef {
+    fn node_name(self) -> Cow<'static, str> {
+        self.name
+    }
+}
+
+impl NodeRef for &NodeDef {
+    fn node_name(self) -> Cow<'static, str> {
+        self.name.clone()
+    }
+}
+
+impl NodeRef for &str {
+    fn node_name(self) -> Cow<'static, str> {
+        Cow::Owned(self.to_owned())
+    }
+}
+
+impl NodeRef for String {
+    fn node_name(self) -> Cow<'static, str> {
+        Cow::Owned(self)
+    }
+}
+
+impl NodeRef for &String {
+    fn node_name(self) -> Cow<'static, str> {
+        Cow::Owned(self.clone())
+    }
+}
+
+/// What a node sees when it runs: the run state (by reference), the shared
+/// [`State`], and for streaming nodes the [`Callback`].
+///
+/// Built by the executor; the code `#[node]` generates reads parameters from it.
+pub struct Context<'a> {
+    pub(crate) node: &'a str,
+    pub(crate) state: &'a RunState,
+    pub(crate) upstream: Option<&'a Value>,
+    pub(crate) callback: Option<Callback>,
+    pub(crate) shared: &'a State,
+}
+
+impl<'a> Context<'a> {
+    /// The running node's name.
+    pub fn node(&self) -> &'a str {
+        self.node
+    }
+
+    /// The run-state value under `key`. `upstream` is the previous node's
+    /// `{"node": name, "output": {..}}`.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        match (key, self.upstream) {
+            ("upstream", Some(upstream)) => Some(upstream),
+            _ => self.state.get(key),
+        }
+    }
+
+    /// The callback for a streaming node; one that discards tokens otherwise.
+    pub fn callback(&self) -> Callback {
+        self.callback.clone().unwrap_or_else(Callback::discard)
+    }
+
+    /// The graph's shared state.
+    pub fn state(&self) -> State {
+        self.shared.clone()
+    }
+}

@@ -1,0 +1,146 @@
+//! The run state: the JSON object that flows through one run.
+//!
+//! Branches of a fan-out each see their own copy of the run state. Copying the
+//! map per branch would make a big input cost per step, so the state is layered
+//! instead: shared frozen layers (`Arc`) below, the branch's own writes on top.
+//! A fork freezes the writes into a new shared layer and hands every branch a
+//! new empty top; a join merges what each branch wrote. No step copies the input.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, Default)]
+pub(crate) struct RunState {
+    /// Shared layers, oldest first. Lookups go newest first.
+    frozen: Vec<Arc<Map<String, Value>>>,
+    /// What this path wrote since the last fork.
+    top: Map<String, Value>,
+}
+
+impl RunState {
+    pub(crate) fn new(input: Map<String, Value>) -> Self {
+        Self {
+            frozen: Vec::new(),
+            top: input,
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.top
+            .get(key)
+            .or_else(|| self.frozen.iter().rev().find_map(|layer| layer.get(key)))
+    }
+
+    /// Merges a node's output: later keys win.
+    pub(crate) fn merge(&mut self, output: Map<String, Value>) {
+        if self.top.is_empty() {
+            self.top = output;
+        } else {
+            self.top.extend(output);
+        }
+    }
+
+    /// Freezes this path's writes and returns `n` states that share them.
+    pub(crate) fn fork(&mut self, n: usize) -> Vec<RunState> {
+        if !self.top.is_empty() {
+            let writes = std::mem::take(&mut self.top);
+            // The newest layer is ours alone once earlier branches are done:
+            // extend it instead of stacking layers in a loop.
+            match self.frozen.last_mut().and_then(Arc::get_mut) {
+                Some(layer) => layer.extend(writes),
+                None => self.frozen.push(Arc::new(writes)),
+            }
+        }
+        (0..n)
+            .map(|_| RunState {
+                frozen: self.frozen.clone(),
+                top: Map::new(),
+            })
+            .collect()
+    }
+
+    /// What a branch forked from a state with `base_layers` frozen layers wrote,
+    /// oldest first, consuming the branch.
+    pub(crate) fn into_writes(self, base_layers: usize) -> Vec<Map<String, Value>> {
+        let mut writes: Vec<Map<String, Value>> = self
+            .frozen
+            .into_iter()
+            .skip(base_layers)
+            .map(|layer| Arc::try_unwrap(layer).unwrap_or_else(|shared| (*shared).clone()))
+            .collect();
+        writes.push(self.top);
+        writes
+    }
+
+    pub(crate) fn layers(&self) -> usize {
+        self.frozen.len()
+    }
+
+    /// The whole state as one map. Copies nothing that no other branch holds.
+    pub(crate) fn into_map(self) -> Map<String, Value> {
+        let mut layers = self.frozen.into_iter();
+        let mut map = match layers.next() {
+            Some(first) => Arc::try_unwrap(first).unwrap_or_else(|shared| (*shared).clone()),
+            None => return self.top,
+        };
+        for layer in layers {
+            match Arc::try_unwrap(layer) {
+                Ok(owned) => map.extend(owned),
+                Err(shared) => map.extend(shared.iter().map(|(k, v)| (k.clone(), v.clone()))),
+            }
+        }
+        map.extend(self.top);
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("test maps are objects"),
+        }
+    }
+
+    #[test]
+    fn later_writes_win_and_forks_see_the_base() {
+        let mut state = RunState::new(map(json!({ "a": 1, "b": 1 })));
+        state.merge(map(json!({ "b": 2 })));
+        let mut branches = state.fork(2);
+        branches[0].merge(map(json!({ "c": 3 })));
+        assert_eq!(branches[0].get("b"), Some(&json!(2)));
+        assert_eq!(branches[0].get("c"), Some(&json!(3)));
+        assert_eq!(branches[1].get("c"), None);
+        let base = state.layers();
+        let writes: Vec<_> = branches.into_iter().map(|b| b.into_writes(base)).collect();
+        assert_eq!(writes[0], vec![map(json!({ "c": 3 }))]);
+        for w in writes.into_iter().flatten() {
+            state.merge(w);
+        }
+        assert_eq!(state.into_map(), map(json!({ "a": 1, "b": 2, "c": 3 })));
+    }
+
+    #[test]
+    fn repeated_forks_do_not_stack_layers() {
+        let mut state = RunState::new(map(json!({ "a": 0 })));
+        for i in 0..10 {
+            let branches = state.fork(2);
+            drop(branches);
+            state.merge(map(json!({ "a": i })));
+        }
+        state.fork(1);
+        assert_eq!(state.layers(), 1);
+        assert_eq!(state.get("a"), Some(&json!(9)));
+    }
+
+    #[test]
+    fn into_map_does_not_copy_an_unshared_input() {
+        let state = RunState::new(map(json!({ "big": "x" })));
+        assert_eq!(state.into_map(), map(json!({ "big": "x" })));
+    }
+}

@@ -1,0 +1,1 @@
+//! Examples and integration tests for graphai live in `examples/` and `tests/`.
