@@ -675,3 +675,119 @@ impl std::fmt::Debug for CompiledGraph {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::tests_support::{obj, test_node};
+    use crate::{Graph, GraphError};
+
+    test_node!(
+        first {
+            start: true,
+            end: false,
+            router: false
+        } | ctx
+            | {
+                let n = ctx.get("n").and_then(|v| v.as_i64()).unwrap_or(0);
+                Ok(obj(json!({ "n": n + 1, "first": true })))
+            }
+    );
+    test_node!(
+        second {
+            start: false,
+            end: false,
+            router: false
+        } | ctx
+            | {
+                let n = ctx.get("n").and_then(|v| v.as_i64()).unwrap_or(0);
+                Ok(obj(json!({ "n": n * 10 })))
+            }
+    );
+    test_node!(
+        last {
+            start: false,
+            end: true,
+            router: false
+        } | _ctx
+            | { Ok(obj(json!({ "done": true }))) }
+    );
+    test_node!(
+        pick {
+            start: false,
+            end: false,
+            router: true
+        } | ctx
+            | {
+                let n = ctx.get("n").and_then(|v| v.as_i64()).unwrap_or(0);
+                Ok(obj(
+                    json!({ "choice": if n > 5 { "last" } else { "second" } }),
+                ))
+            }
+    );
+    test_node!(
+        boom {
+            start: false,
+            end: false,
+            router: false
+        } | _ctx
+            | { panic!("kaboom") }
+    );
+
+    #[tokio::test]
+    async fn a_chain_runs_in_order_and_merges_outputs() {
+        let graph = Graph::new()
+            .add_node(first)
+            .add_node(second)
+            .add_node(last)
+            .add_edge(first, second)
+            .add_edge(second, last)
+            .compile()
+            .expect("compiles");
+        let result = graph
+            .execute(json!({ "n": 1, "kept": "yes" }))
+            .await
+            .expect("runs");
+        assert_eq!(
+            serde_json::Value::Object(result),
+            json!({ "n": 20, "first": true, "kept": "yes", "done": true })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_router_loops_until_it_picks_the_end() {
+        let graph = Graph::new()
+            .add_node(first)
+            .add_node(pick)
+            .add_node(second)
+            .add_node(last)
+            .add_edge(first, pick)
+            .add_router([second], pick, [second, last])
+            .compile()
+            .expect("compiles");
+        let result = graph.execute(json!({ "n": 0 })).await.expect("runs");
+        assert_eq!(result["n"], json!(10));
+        assert!(!result.contains_key("choice"));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_node_becomes_an_error_naming_it() {
+        let graph = Graph::new()
+            .add_node(first)
+            .add_node(boom)
+            .add_node(last)
+            .add_edge(first, boom)
+            .add_edge(boom, last)
+            .compile()
+            .expect("compiles");
+        let err = graph.execute(json!({})).await.expect_err("panics");
+        assert!(
+            matches!(&err, GraphError::Panic { node, message } if node == "boom" && message == "kaboom"),
+            "{err}"
+        );
+        // The graph stays usable.
+        let again = graph.execute(json!({})).await.expect_err("panics again");
+        assert_eq!(again.node(), Some("boom"));
+    }
+}
