@@ -711,7 +711,7 @@ mod tests {
             end: true,
             router: false
         } | _ctx
-            | { Ok(obj(json!({ "done": true }))) }
+            | Ok(obj(json!({ "done": true })))
     );
     test_node!(
         pick {
@@ -732,7 +732,7 @@ mod tests {
             end: false,
             router: false
         } | _ctx
-            | { panic!("kaboom") }
+            | panic!("kaboom")
     );
 
     #[tokio::test]
