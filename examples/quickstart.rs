@@ -98,7 +98,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let result = graph.execute(json!({ "question": question })).await?;
         println!("=> {}\n", result["answer"]);
     }
-    println!("shared state after three runs: {}", Value::Object(graph.get_state()));
+    println!(
+        "shared state after three runs: {}",
+        Value::Object(graph.get_state())
+    );
     Ok(())
 }
 

@@ -35,7 +35,9 @@ static SEEN: Mutex<Vec<Value>> = Mutex::new(Vec::new());
 
 #[node]
 async fn side(upstream: Option<Value>) -> Value {
-    SEEN.lock().expect("seen").push(upstream.unwrap_or(Value::Null));
+    SEEN.lock()
+        .expect("seen")
+        .push(upstream.unwrap_or(Value::Null));
     json!({ "side": true })
 }
 
@@ -46,7 +48,10 @@ async fn a_branch_runs_after_its_source_and_never_leaks_into_the_main_path() {
         .add_branch(work, side)
         .compile()
         .expect("side is reachable through the branch edge");
-    let out = graph.execute_detailed(json!({ "input": {} })).await.expect("runs");
+    let out = graph
+        .execute_detailed(json!({ "input": {} }))
+        .await
+        .expect("runs");
     assert_eq!(out.state["finished"], true);
     assert!(!out.state.contains_key("side"));
     assert!(out.branch_errors.is_empty());
@@ -96,7 +101,10 @@ async fn a_pipeline_follows_edges_to_a_terminal_and_stops_after_a_failed_step() 
         .add_branch(work, failing)
         .compile_strict()
         .expect("branch-only nodes are reachable, and there is no cycle");
-    let out = graph.execute_detailed(json!({ "input": 1 })).await.expect("runs");
+    let out = graph
+        .execute_detailed(json!({ "input": 1 }))
+        .await
+        .expect("runs");
     assert!(out.branch_errors.is_empty(), "{:?}", out.branch_errors);
     assert_eq!(*ORDER.lock().expect("order"), ["one", "two", "failing"]);
 }
@@ -157,11 +165,17 @@ async fn a_failing_branch_is_recorded_not_raised() {
         .add_branch(work, explode)
         .compile()
         .expect("compiles");
-    let out = graph.execute_detailed(json!({ "input": 0 })).await.expect("main path succeeds");
+    let out = graph
+        .execute_detailed(json!({ "input": 0 }))
+        .await
+        .expect("main path succeeds");
     assert_eq!(out.state["finished"], true);
     assert_eq!(out.branch_errors.len(), 1);
     let err = &out.branch_errors[0];
-    assert_eq!((err.source.as_str(), err.destination.as_str()), ("work", "explode"));
+    assert_eq!(
+        (err.source.as_str(), err.destination.as_str()),
+        ("work", "explode")
+    );
     assert!(matches!(&*err.error, GraphError::Node { node, .. } if node == "explode"));
     let last = graph.branch_errors();
     assert_eq!(last.len(), 1);
@@ -216,7 +230,10 @@ mod router_loop {
 
     #[node]
     pub async fn log(upstream: Value) -> Value {
-        LOGGED.lock().expect("logged").push(upstream["node"].as_str().unwrap_or("").to_owned());
+        LOGGED
+            .lock()
+            .expect("logged")
+            .push(upstream["node"].as_str().unwrap_or("").to_owned());
         json!({})
     }
 
@@ -298,7 +315,10 @@ static PROBED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 #[node]
 async fn probe(upstream: Option<Value>) -> Value {
     let from = upstream.map(|u| u["node"].as_str().unwrap_or("").to_owned());
-    PROBED.lock().expect("probed").push(from.unwrap_or_default());
+    PROBED
+        .lock()
+        .expect("probed")
+        .push(from.unwrap_or_default());
     json!({})
 }
 

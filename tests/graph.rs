@@ -44,7 +44,10 @@ async fn a_linear_chain_threads_its_state_through_every_node() {
         .add_edge(node_b, node_end)
         .compile()
         .expect("compiles");
-    let result = graph.execute(input(json!({ "input": "ABC" }))).await.expect("runs");
+    let result = graph
+        .execute(input(json!({ "input": "ABC" })))
+        .await
+        .expect("runs");
     assert_eq!(Value::Object(result), json!({ "input": "ABCDEFG" }));
 }
 
@@ -93,8 +96,14 @@ async fn name_overrides_the_function_name_everywhere() {
         .add_edge(process_node, "end")
         .compile()
         .expect("compiles");
-    assert_eq!(graph.node_names().collect::<Vec<_>>(), ["start", "process", "end"]);
-    let result = graph.execute(json!({ "input": "test" })).await.expect("runs");
+    assert_eq!(
+        graph.node_names().collect::<Vec<_>>(),
+        ["start", "process", "end"]
+    );
+    let result = graph
+        .execute(json!({ "input": "test" }))
+        .await
+        .expect("runs");
     assert_eq!(result["final"], "Completed: Processed: Started with: test");
     // The function's name is not a node name.
     let err = Graph::new()
@@ -103,7 +112,11 @@ async fn name_overrides_the_function_name_everywhere() {
         .add_edge("start_node", "end")
         .compile()
         .expect_err("start_node is not a name in the graph");
-    assert!(err.to_string().contains("names `start_node`, which is not a node"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("names `start_node`, which is not a node"),
+        "{err}"
+    );
 }
 
 mod merging {
@@ -179,7 +192,10 @@ async fn the_input_must_be_an_object() {
         .add_edge(node_start, node_end)
         .compile()
         .expect("compiles");
-    let err = graph.execute(json!("just text")).await.expect_err("not an object");
+    let err = graph
+        .execute(json!("just text"))
+        .await
+        .expect_err("not an object");
     assert_eq!(
         err.to_string(),
         "the graph input must be a JSON object, got a string: pass `json!({ \"key\": value })`"
@@ -197,7 +213,11 @@ mod quickstart {
     /// Picks where the query goes.
     #[router]
     pub async fn node_router(input: String) -> Value {
-        let choice = if input.contains("search") { "search" } else { "memory" };
+        let choice = if input.contains("search") {
+            "search"
+        } else {
+            "memory"
+        };
         json!({ "choice": choice, "query": input })
     }
 
@@ -237,9 +257,18 @@ async fn the_router_quickstart_takes_the_branch_the_router_picks() {
         .execute(json!({ "input": "please search the web" }))
         .await
         .expect("runs");
-    assert_eq!(searched["output"], "search result for please search the web");
-    assert!(!searched.contains_key("choice"), "choice leaked: {searched:?}");
-    let remembered = graph.execute(json!({ "input": "what did I say" })).await.expect("runs");
+    assert_eq!(
+        searched["output"],
+        "search result for please search the web"
+    );
+    assert!(
+        !searched.contains_key("choice"),
+        "choice leaked: {searched:?}"
+    );
+    let remembered = graph
+        .execute(json!({ "input": "what did I say" }))
+        .await
+        .expect("runs");
     assert_eq!(remembered["output"], "memory result for what did I say");
 }
 
@@ -284,7 +313,11 @@ async fn a_router_may_only_choose_its_declared_destinations() {
         .add_edge(wanders, one)
         .compile()
         .expect_err("a router with declared destinations reaches only those");
-    assert!(err.to_string().contains("unreachable from the start node `begin`: `two`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("unreachable from the start node `begin`: `two`"),
+        "{err}"
+    );
     let graph = Graph::new()
         .add_node(begin)
         .add_node(wanders)
@@ -293,14 +326,23 @@ async fn a_router_may_only_choose_its_declared_destinations() {
         .add_router([begin], wanders, [one, two])
         .compile()
         .expect("compiles");
-    let ok = graph.execute(json!({ "to": "two" })).await.expect("two is declared");
+    let ok = graph
+        .execute(json!({ "to": "two" }))
+        .await
+        .expect("two is declared");
     assert_eq!(ok["at"], "two");
-    let err = graph.execute(json!({ "to": "nowhere" })).await.expect_err("undeclared");
+    let err = graph
+        .execute(json!({ "to": "nowhere" }))
+        .await
+        .expect_err("undeclared");
     assert_eq!(
         err.to_string(),
         "router `wanders` chose `nowhere`, which is not one of its destinations: `one`, `two`"
     );
-    let err = graph.execute(json!({ "to": 3 })).await.expect_err("not a name");
+    let err = graph
+        .execute(json!({ "to": 3 }))
+        .await
+        .expect_err("not a name");
     assert_eq!(
         err.to_string(),
         "router `wanders` returned an invalid `choice`: expected a node name, got 3"
@@ -320,9 +362,15 @@ async fn a_router_without_destinations_may_route_to_any_node() {
         .expect("a router with no destinations reaches every node");
     let result = graph.execute(json!({ "to": "two" })).await.expect("runs");
     assert_eq!(result["at"], "two");
-    let err = graph.execute(json!({ "to": "three" })).await.expect_err("no such node");
-    assert!(matches!(&err, GraphError::UnknownChoice { router, allowed, .. }
-        if router == "wanders" && allowed.len() == 4), "{err}");
+    let err = graph
+        .execute(json!({ "to": "three" }))
+        .await
+        .expect_err("no such node");
+    assert!(
+        matches!(&err, GraphError::UnknownChoice { router, allowed, .. }
+        if router == "wanders" && allowed.len() == 4),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -391,8 +439,18 @@ async fn max_steps_counts_like_graphai() {
         .execute(json!({ "stop_after": 2 }))
         .await
         .expect_err("one step too many");
-    assert!(matches!(err, GraphError::MaxSteps { limit: 6, branch: None }));
-    assert!(err.to_string().contains("raise the limit with `Graph::max_steps`"), "{err}");
+    assert!(matches!(
+        err,
+        GraphError::MaxSteps {
+            limit: 6,
+            branch: None
+        }
+    ));
+    assert!(
+        err.to_string()
+            .contains("raise the limit with `Graph::max_steps`"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -445,7 +503,10 @@ async fn a_node_with_nowhere_to_go_is_an_error_naming_it() {
         .add_edge(begin, finish)
         .compile()
         .expect("compiles");
-    let err = graph.execute(json!({})).await.expect_err("stuck has no edge");
+    let err = graph
+        .execute(json!({}))
+        .await
+        .expect_err("stuck has no edge");
     assert_eq!(
         err.to_string(),
         "node `stuck` is not an end node and has no outgoing edge: add an edge from it, or mark it `#[node(end)]`"
@@ -493,7 +554,10 @@ fn problems(graph: Graph) -> Vec<String> {
 
 #[test]
 fn an_empty_graph_does_not_compile() {
-    assert_eq!(problems(Graph::new()), ["the graph has no nodes: add some with `add_node`"]);
+    assert_eq!(
+        problems(Graph::new()),
+        ["the graph has no nodes: add some with `add_node`"]
+    );
 }
 
 #[test]
@@ -525,7 +589,12 @@ fn every_compile_problem_is_reported_at_once() {
 fn missing_start_and_unreachable_nodes_are_named() {
     use compile_checks::*;
     assert_eq!(
-        problems(Graph::new().add_node(middle).add_node(last).add_edge(middle, last)),
+        problems(
+            Graph::new()
+                .add_node(middle)
+                .add_node(last)
+                .add_edge(middle, last)
+        ),
         ["no start node: mark one node `#[node(start)]` or call `set_start_node`"]
     );
     let err = Graph::new()
@@ -586,7 +655,9 @@ fn strict_compile_rejects_cycles_and_names_them() {
             .add_edge(island, last)
     };
     cyclic().compile().expect("cycles are fine without strict");
-    let err = cyclic().compile_strict().expect_err("strict rejects the cycle");
+    let err = cyclic()
+        .compile_strict()
+        .expect_err("strict rejects the cycle");
     assert_eq!(
         err.to_string(),
         "graph does not compile: cycle (not allowed by `compile_strict`): middle -> island -> middle"

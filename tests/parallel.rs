@@ -64,7 +64,10 @@ async fn a_fork_after_a_linear_step_merges_everything() {
         .compile()
         .expect("compiles");
     let result = graph.execute(json!({})).await.expect("runs");
-    assert_eq!(Value::Object(result), json!({ "mid": true, "a": 1, "b": 2 }));
+    assert_eq!(
+        Value::Object(result),
+        json!({ "mid": true, "a": 1, "b": 2 })
+    );
 }
 
 mod history {
@@ -147,7 +150,12 @@ async fn a_join_after_a_fork_runs_its_destination_once() {
     assert_eq!(ends(&graph), 1);
     let history = graph.get_state()["history"].clone();
     for entry in ["start", "branch_a", "branch_b", "end"] {
-        assert!(history.as_array().is_some_and(|h| h.contains(&json!(entry))), "{history}");
+        assert!(
+            history
+                .as_array()
+                .is_some_and(|h| h.contains(&json!(entry))),
+            "{history}"
+        );
     }
 }
 
@@ -313,7 +321,11 @@ async fn a_router_with_choices_fans_out_and_a_join_brings_it_back() {
         .add_node(tool_c)
         .add_node(finish)
         .add_edge(start, parallel_router)
-        .add_router(Vec::<&str>::new(), parallel_router, [tool_a, tool_b, tool_c, finish])
+        .add_router(
+            Vec::<&str>::new(),
+            parallel_router,
+            [tool_a, tool_b, tool_c, finish],
+        )
         .add_join([tool_a, tool_b, tool_c], parallel_router)
         .compile()
         .expect("compiles");
@@ -325,7 +337,10 @@ async fn a_router_with_choices_fans_out_and_a_join_brings_it_back() {
     assert_eq!(result["b_result"], 2);
     assert!(!result.contains_key("c_result"));
     assert_eq!(result["final"], "done");
-    assert!(!result.contains_key("choices"), "choices leaked: {result:?}");
+    assert!(
+        !result.contains_key("choices"),
+        "choices leaked: {result:?}"
+    );
 }
 
 mod conflicts {
@@ -364,7 +379,11 @@ async fn two_branches_writing_different_values_to_a_key_are_reported() {
     let result = graph.execute(json!({})).await.expect("runs");
     assert_eq!(result["decided"], "no");
     let warnings = logs.lines();
-    assert_eq!(warnings.len(), 1, "one conflicting key, one warning: {warnings:?}");
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one conflicting key, one warning: {warnings:?}"
+    );
     let warning = &warnings[0];
     for needle in ["`answer`", "says_yes", "says_no", "WARN"] {
         assert!(warning.contains(needle), "{needle} not in {warning}");

@@ -33,7 +33,10 @@ fn weather() -> graphai::CompiledGraph {
 
 #[tokio::test]
 async fn a_node_error_is_the_source_and_is_printed_once() {
-    let err = weather().execute(json!({ "city": "atlantis" })).await.expect_err("fails");
+    let err = weather()
+        .execute(json!({ "city": "atlantis" }))
+        .await
+        .expect_err("fails");
     assert_eq!(err.to_string(), "node `fetch` failed");
     let source = std::error::Error::source(&err).expect("the node's error is the source");
     assert_eq!(source.to_string(), "the weather service is down");
@@ -45,7 +48,10 @@ async fn a_node_error_is_the_source_and_is_printed_once() {
         chain.push(e.to_string());
         next = e.source();
     }
-    assert_eq!(chain, ["node `fetch` failed", "the weather service is down"]);
+    assert_eq!(
+        chain,
+        ["node `fetch` failed", "the weather service is down"]
+    );
 }
 
 #[node(start)]
@@ -67,16 +73,26 @@ async fn a_panic_names_the_node_and_does_not_take_down_other_runs() {
         .expect("compiles");
     let results = graph
         .execute_many(
-            [json!({ "city": "paris" }), json!({ "city": "boom" }), json!({ "city": "rome" })],
+            [
+                json!({ "city": "paris" }),
+                json!({ "city": "boom" }),
+                json!({ "city": "rome" }),
+            ],
             3,
         )
         .await;
     assert_eq!(results[0].as_ref().expect("paris")["report"], "paris");
     let err = results[1].as_ref().expect_err("boom panics");
-    assert_eq!(err.to_string(), "node `maybe_panic` panicked: no city called boom");
+    assert_eq!(
+        err.to_string(),
+        "node `maybe_panic` panicked: no city called boom"
+    );
     assert_eq!(results[2].as_ref().expect("rome")["report"], "rome");
     // The graph is still usable after the panic.
-    graph.execute(json!({ "city": "oslo" })).await.expect("still works");
+    graph
+        .execute(json!({ "city": "oslo" }))
+        .await
+        .expect("still works");
 }
 
 static STARTED: AtomicBool = AtomicBool::new(false);
@@ -102,11 +118,17 @@ async fn long_running() -> Value {
 
 #[tokio::test]
 async fn dropping_the_execute_future_cancels_the_run() {
-    let graph = Graph::new().add_node(long_running).compile().expect("compiles");
+    let graph = Graph::new()
+        .add_node(long_running)
+        .compile()
+        .expect("compiles");
     let outcome = tokio::time::timeout(Duration::from_millis(50), graph.execute(json!({}))).await;
     assert!(outcome.is_err(), "the run cannot finish in 50ms");
     assert!(STARTED.load(Ordering::SeqCst));
-    assert!(DROPPED.load(Ordering::SeqCst), "the node's future was dropped");
+    assert!(
+        DROPPED.load(Ordering::SeqCst),
+        "the node's future was dropped"
+    );
     assert!(!FINISHED.load(Ordering::SeqCst));
 }
 
@@ -155,7 +177,9 @@ async fn busy(n: u64) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn execute_many_uses_every_worker_thread() {
     let graph = Graph::new().add_node(busy).compile().expect("compiles");
-    let results = graph.execute_many((0..8).map(|n| json!({ "n": n })), 8).await;
+    let results = graph
+        .execute_many((0..8).map(|n| json!({ "n": n })), 8)
+        .await;
     let mut threads: Vec<String> = results
         .into_iter()
         .map(|r| r.expect("runs")["thread"].as_str().unwrap_or("").to_owned())
@@ -173,8 +197,7 @@ async fn pure(n: u64) -> Value {
 #[test]
 fn execute_many_works_outside_a_tokio_runtime() {
     let graph = Graph::new().add_node(pure).compile().expect("compiles");
-    let results = futures::executor::block_on(
-        graph.execute_many([json!({ "n": 1 }), json!({ "n": 2 })], 2),
-    );
+    let results =
+        futures::executor::block_on(graph.execute_many([json!({ "n": 1 }), json!({ "n": 2 })], 2));
     assert_eq!(results[1].as_ref().expect("runs")["double"], 4);
 }

@@ -48,7 +48,10 @@ async fn nodes_see_changes_made_earlier_in_the_run() {
 async fn state_persists_between_runs_and_is_readable_after() {
     let graph = graph();
     graph.execute(json!({ "name": "ada" })).await.expect("runs");
-    let second = graph.execute(json!({ "name": "grace" })).await.expect("runs");
+    let second = graph
+        .execute(json!({ "name": "grace" }))
+        .await
+        .expect("runs");
     assert_eq!(second["visits"], 2);
     assert_eq!(
         Value::Object(graph.get_state()),
@@ -63,12 +66,20 @@ async fn set_update_and_reset_change_what_the_next_run_sees() {
     let result = graph.execute(json!({ "name": "x" })).await.expect("runs");
     assert_eq!(result["visits"], 42);
     graph.set_state(obj(json!({ "config": "replaced" })));
-    assert_eq!(Value::Object(graph.get_state()), json!({ "config": "replaced" }));
+    assert_eq!(
+        Value::Object(graph.get_state()),
+        json!({ "config": "replaced" })
+    );
     let result = graph.execute(json!({ "name": "y" })).await.expect("runs");
     assert_eq!(result["visits"], 1);
     assert_eq!(result["config"], "replaced");
-    graph.reset_state().update_state(obj(json!({ "fresh": "start" })));
-    assert_eq!(Value::Object(graph.get_state()), json!({ "fresh": "start" }));
+    graph
+        .reset_state()
+        .update_state(obj(json!({ "fresh": "start" })));
+    assert_eq!(
+        Value::Object(graph.get_state()),
+        json!({ "fresh": "start" })
+    );
 }
 
 #[test]
@@ -95,7 +106,10 @@ fn the_builder_chains_state_changes_like_graphai() {
         .add_edge(remember, recall)
         .compile()
         .expect("compiles");
-    assert_eq!(Value::Object(reset.get_state()), json!({ "fresh": "start" }));
+    assert_eq!(
+        Value::Object(reset.get_state()),
+        json!({ "fresh": "start" })
+    );
 }
 
 #[node(start, end)]
@@ -124,6 +138,10 @@ async fn sixty_four_concurrent_runs_update_one_counter_without_losing_a_write() 
         seen.push(result["seen"].as_u64().expect("a number"));
     }
     seen.sort_unstable();
-    assert_eq!(seen, (1..=64).collect::<Vec<u64>>(), "every run saw a distinct count");
+    assert_eq!(
+        seen,
+        (1..=64).collect::<Vec<u64>>(),
+        "every run saw a distinct count"
+    );
     assert_eq!(graph.get_state()["count"], 64);
 }

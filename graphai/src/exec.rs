@@ -99,10 +99,39 @@ impl<'g> Run<'g> {
     async fn invoke(
         &self,
         node: usize,
+        step: usize,
         state: &RunState,
         upstream: Option<&Value>,
     ) -> Result<Map<String, Value>, GraphError> {
         let def = self.def(node);
+        let name = def.name();
+        let span = tracing::debug_span!(
+            "graphai.node",
+            node = name,
+            step,
+            outcome = tracing::field::Empty,
+            micros = tracing::field::Empty,
+        );
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let result = self
+            .invoke_in(def, state, upstream)
+            .instrument(span.clone())
+            .await;
+        if let Some(started) = started {
+            span.record("micros", started.elapsed().as_micros() as u64);
+            span.record("outcome", if result.is_ok() { "ok" } else { "error" });
+            let _entered = span.enter();
+            tracing::debug!(ok = result.is_ok(), "node finished");
+        }
+        result
+    }
+
+    async fn invoke_in(
+        &self,
+        def: &'g NodeDef,
+        state: &RunState,
+        upstream: Option<&Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
         let name = def.name();
         let callback = match (def.is_stream(), self.callback) {
             (true, Some(callback)) => Some(callback.for_node(name)),
@@ -125,7 +154,6 @@ impl<'g> Run<'g> {
         };
         let output = AssertUnwindSafe((def.invoke)(ctx))
             .catch_unwind()
-            .instrument(tracing::debug_span!("graphai.node", node = name))
             .await
             .map_err(|payload| GraphError::Panic {
                 node: name.to_owned(),
@@ -210,12 +238,13 @@ impl<'g> Run<'g> {
     async fn step(
         &self,
         node: usize,
+        steps: usize,
         path: &mut Path,
         pipeline: bool,
     ) -> Result<Option<Cow<'g, [usize]>>, GraphError> {
         let def = self.def(node);
         let mut output = self
-            .invoke(node, &path.state, path.upstream.as_ref())
+            .invoke(node, steps, &path.state, path.upstream.as_ref())
             .await?;
         // In a branch pipeline, a router that chose nothing follows its edges.
         let routes = def.is_router()
@@ -253,7 +282,7 @@ impl<'g> Run<'g> {
     ) -> BoxFuture<'s, Result<Path, GraphError>> {
         Box::pin(async move {
             loop {
-                let Some(next) = self.step(node, &mut path, false).await? else {
+                let Some(next) = self.step(node, steps, &mut path, false).await? else {
                     return Ok(path);
                 };
                 if stop_at_join && self.graph.join_source[node] {
@@ -301,7 +330,7 @@ impl<'g> Run<'g> {
     ) -> BoxFuture<'s, Result<Path, GraphError>> {
         Box::pin(async move {
             loop {
-                let Some(next) = self.step(node, &mut path, true).await? else {
+                let Some(next) = self.step(node, steps, &mut path, true).await? else {
                     return Ok(path);
                 };
                 if next.is_empty() {
