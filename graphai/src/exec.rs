@@ -171,8 +171,8 @@ impl<'g> Run<'g> {
         router: usize,
         output: &mut Map<String, Value>,
     ) -> Result<Vec<usize>, GraphError> {
-        let choice = output.remove("choice");
-        let choices = output.remove("choices");
+        let choice = output.shift_remove("choice");
+        let choices = output.shift_remove("choices");
         let name = self.def(router).name();
         let invalid = |key, expected, found: &Value| GraphError::InvalidChoice {
             router: name.to_owned(),
