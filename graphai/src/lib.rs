@@ -73,3 +73,8 @@ pub use serde_json::{Map, Value, json};
 
 #[cfg(test)]
 mod tests_support;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
