@@ -72,3 +72,6 @@ pub use state::State;
 pub use graphai_macros::{node, router};
 #[doc(no_inline)]
 pub use serde_json::{Map, Value, json};
+
+#[cfg(test)]
+mod tests_support;
