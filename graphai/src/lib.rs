@@ -59,7 +59,9 @@ mod state;
 pub mod __private;
 
 pub use builder::{Branch, DEFAULT_MAX_STEPS, Graph};
-pub use callback::{Callback, CallbackError};
+pub use callback::{
+    Callback, CallbackBuilder, CallbackError, EventStream, EventType, GraphEvent, TokenStream, sse,
+};
 pub use compile::CompiledGraph;
 pub use error::{CompileProblem, Error, GraphCompileError, GraphError, Result};
 pub use exec::{BranchError, RunOutput};
