@@ -237,10 +237,10 @@ mod tests {
     fn params_render_as_key_value_pairs_in_map_order() {
         let params = json!({"message": "boom", "node": "a", "n": 1, "f": 1.5, "b": true, "x": null, "l": [1, "a"]});
         let params = params.as_object().unwrap();
-        // serde_json's map is sorted by key (no `preserve_order` feature in this workspace).
+        // The workspace enables serde_json's `preserve_order`: insertion order, as in Python.
         assert_eq!(
             render_params(Some(params)),
-            "b=true,f=1.5,l=[1,\"a\"],message=boom,n=1,node=a,x=null"
+            "message=boom,node=a,n=1,f=1.5,b=true,x=null,l=[1,\"a\"]"
         );
         assert_eq!(render_params(Some(&Map::new())), "");
         assert_eq!(render_params(None), "");
