@@ -562,7 +562,7 @@ impl CompiledGraph {
     ) -> Result<Map<String, Value>, GraphError> {
         let result = self.run(input.into(), Some(callback)).await;
         if let Err(error) = &result {
-            callback.send_error(&error.to_string(), error.node());
+            callback.send_error(error, error.node());
         }
         callback.close().await;
         result.map(|out| out.state)
