@@ -199,7 +199,7 @@ impl Param {
                 errors.push(syn::Error::new_spanned(
                     pat,
                     format!(
-                        "{} parameters must be plain names, because each name is the run-state key it is read from: write `name: {}` and destructure it in the body",
+                        "{} parameters must be plain names, because each name is the run-state key it is read from: name it after its key, as in `pair: {}`, and destructure it in the body",
                         kind.attr(),
                         docs::compact(&ty),
                     ),
@@ -283,6 +283,17 @@ pub(crate) fn last_segment_is(ty: &Type, name: &str) -> bool {
         Type::Paren(paren) => last_segment_is(&paren.elem, name),
         _ => false,
     }
+}
+
+/// `T` and `E` of a return type spelled `Result<T, E>`; `E` is `None` for an
+/// alias such as `graphai::Result<T>`.
+pub(crate) fn result_args(ty: &Type) -> (Option<&Type>, Option<&Type>) {
+    let args = last_segment_args(ty, "Result").unwrap_or_default();
+    let mut types = args.into_iter().filter_map(|arg| match arg {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    (types.next(), types.next())
 }
 
 /// The generic arguments of the last segment when it is `name`.
@@ -411,7 +422,7 @@ mod tests {
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].contains("not a method: remove `self`"));
         assert!(
-            errors[1].contains("write `name: (u32, u32)`"),
+            errors[1].contains("as in `pair: (u32, u32)`"),
             "{}",
             errors[1]
         );
