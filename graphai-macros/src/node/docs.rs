@@ -19,8 +19,11 @@ pub(crate) fn text(attrs: &[Attribute]) -> String {
 /// An expression for the whole doc comment: a string literal, or a
 /// `concat!` when some `#[doc = ..]` is a macro such as `include_str!`.
 pub(crate) fn doc_expr(attrs: &[Attribute]) -> TokenStream {
+    // `#[doc(hidden)]` and `#[doc(alias = ..)]` are not text.
+    let attrs: Vec<&Attribute> = attrs.iter().filter(|a| is_text(a)).collect();
     if attrs.iter().all(|a| literal_doc(a).is_some()) {
-        return LitStr::new(&text(attrs), proc_macro2::Span::call_site()).to_token_stream();
+        let attrs: Vec<Attribute> = attrs.into_iter().cloned().collect();
+        return LitStr::new(&text(&attrs), proc_macro2::Span::call_site()).to_token_stream();
     }
     let mut pieces = Vec::new();
     let mut run: Vec<Attribute> = Vec::new();
@@ -48,6 +51,11 @@ pub(crate) fn doc_expr(attrs: &[Attribute]) -> TokenStream {
         joined.push(piece);
     }
     quote!(::core::concat!(#(#joined),*))
+}
+
+/// Whether `attr` is doc text (`///` or `#[doc = ..]`), not `#[doc(hidden)]`.
+pub(crate) fn is_text(attr: &Attribute) -> bool {
+    matches!(&attr.meta, Meta::NameValue(nv) if nv.path.is_ident("doc"))
 }
 
 fn literal_doc(attr: &Attribute) -> Option<String> {
@@ -292,6 +300,20 @@ mod tests {
         );
         let empty: syn::ItemFn = parse_quote! { fn f() {} };
         assert_eq!(text(&empty.attrs), "");
+    }
+
+    #[test]
+    fn doc_hidden_is_not_text() {
+        let item: syn::ItemFn = parse_quote! {
+            /// Text.
+            #[doc(hidden)]
+            /// More.
+            fn f() {}
+        };
+        assert_eq!(
+            doc_expr(&item.attrs).to_string(),
+            quote!("Text.\nMore.").to_string()
+        );
     }
 
     #[test]

@@ -52,7 +52,7 @@ impl NodeFn {
         let name = self.name();
 
         let call_attrs = func.attrs.iter().filter(|a| !a.path().is_ident("cfg"));
-        let call_doc = self.docs.is_empty().then(|| {
+        let call_doc = (!self.docs.iter().any(docs::is_text)).then(|| {
             let doc = format!(
                 "Runs the body of the `{name}` node directly, without a graph (for unit tests)."
             );
@@ -75,8 +75,10 @@ impl NodeFn {
             #[allow(non_camel_case_types, dead_code, unreachable_pub)]
             #vis struct #ident {}
         };
+        let doc_flags = self.docs.iter().filter(|a| !docs::is_text(a));
         let node_fn = quote_spanned! {ident.span()=>
             #(#cfgs)*
+            #(#doc_flags)*
             #[doc = #def_doc]
             #[must_use]
             #vis fn #ident() -> ::graphai::NodeDef {

@@ -233,11 +233,16 @@ impl Param {
             match key {
                 Some(key) if !key.value().is_empty() => Some((attr.clone(), key)),
                 _ => {
+                    // `#[key(summary)]`: the user meant the string.
+                    let written = match &attr.meta {
+                        Meta::List(list) => syn::parse2::<Ident>(list.tokens.clone()).ok(),
+                        _ => None,
+                    };
+                    let example = written.map_or_else(|| "summary".to_owned(), |i| i.to_string());
                     errors.push(syn::Error::new_spanned(
                         attr,
                         format!(
-                            "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"{}\")]`",
-                            ident.unraw()
+                            "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"{example}\")]`"
                         ),
                     ));
                     None
@@ -452,9 +457,9 @@ mod tests {
                 expected_default,
                 expected_default,
                 expected_default,
-                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"d\")]`",
-                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"e\")]`",
-                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"f\")]`",
+                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"summary\")]`",
+                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"summary\")]`",
+                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"other\")]`",
                 "duplicate `#[default]` on one parameter: keep one",
             ]
         );

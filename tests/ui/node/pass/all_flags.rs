@@ -69,14 +69,29 @@ async fn main() {
     assert_eq!(flags::<plain>(), ("plain", false, false, false, false));
     assert_eq!(flags::<first>(), ("first", true, false, false, false));
     assert_eq!(flags::<last>(), ("last", false, true, false, false));
-    assert_eq!(flags::<streaming>(), ("streaming", false, false, true, false));
-    assert_eq!(flags::<with_name>(), ("renamed", false, false, false, false));
+    assert_eq!(
+        flags::<streaming>(),
+        ("streaming", false, false, true, false)
+    );
+    assert_eq!(
+        flags::<with_name>(),
+        ("renamed", false, false, false, false)
+    );
     assert_eq!(flags::<alone>(), ("alone", true, true, false, false));
     assert_eq!(flags::<all>(), ("everything", true, true, true, false));
     assert_eq!(flags::<route>(), ("route", false, false, false, true));
-    assert_eq!(flags::<route_first>(), ("route_first", true, false, false, true));
-    assert_eq!(flags::<route_last>(), ("route_renamed", false, true, false, true));
-    assert_eq!(flags::<route_streaming>(), ("route_streaming", false, false, true, true));
+    assert_eq!(
+        flags::<route_first>(),
+        ("route_first", true, false, false, true)
+    );
+    assert_eq!(
+        flags::<route_last>(),
+        ("route_renamed", false, true, false, true)
+    );
+    assert_eq!(
+        flags::<route_streaming>(),
+        ("route_streaming", false, false, true, true)
+    );
 
     // `#[node(start, end)]` is a graph of one node.
     let graph = Graph::new().add_node(alone).compile().unwrap();

@@ -35,7 +35,9 @@ async fn main() {
     let callback = Callback::new();
     let tokens = callback.aiter().unwrap();
     let state = State::default();
-    writer::call("x y".into(), callback.clone(), state.clone()).await.unwrap();
+    writer::call("x y".into(), callback.clone(), state.clone())
+        .await
+        .unwrap();
     callback.close().await;
     let tokens: Vec<String> = tokens.collect().await;
     assert!(tokens.iter().any(|t| t.contains('x')), "{tokens:?}");

@@ -23,7 +23,10 @@ async fn weather(
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let names: Vec<_> = weather::PARAMS.iter().map(|p| (p.name, p.key, p.required)).collect();
+    let names: Vec<_> = weather::PARAMS
+        .iter()
+        .map(|p| (p.name, p.key, p.required))
+        .collect();
     assert_eq!(
         names,
         [
@@ -47,6 +50,14 @@ async fn main() {
         .unwrap();
     assert_eq!(result["report"], "Oslo 3 metric None Some(\"cold\") 2");
 
-    let direct = weather::call("Rome".into(), 5, "imperial".into(), Some("it".into()), None, 0).await;
+    let direct = weather::call(
+        "Rome".into(),
+        5,
+        "imperial".into(),
+        Some("it".into()),
+        None,
+        0,
+    )
+    .await;
     assert_eq!(direct["report"], "Rome 5 imperial Some(\"it\") None 1");
 }

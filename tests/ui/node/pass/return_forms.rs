@@ -38,7 +38,9 @@ async fn anyhow_result(x: u32) -> anyhow::Result<Value> {
 }
 
 #[node]
-async fn boxed_result(x: u32) -> Result<Map<String, Value>, Box<dyn std::error::Error + Send + Sync>> {
+async fn boxed_result(
+    x: u32,
+) -> Result<Map<String, Value>, Box<dyn std::error::Error + Send + Sync>> {
     let mut map = Map::new();
     map.insert("boxed_result".to_owned(), json!(x));
     Ok(map)
@@ -78,7 +80,10 @@ async fn io_result(x: u32) -> std::io::Result<Value> {
 async fn main() {
     assert_eq!(as_value::call(1).await, json!({ "value": 1 }));
     assert_eq!(as_struct::call(2).await.answer, 2);
-    assert_eq!(anyhow_result::call(3).await.unwrap(), json!({ "anyhow_result": 3 }));
+    assert_eq!(
+        anyhow_result::call(3).await.unwrap(),
+        json!({ "anyhow_result": 3 })
+    );
     assert!(thiserror_result::call(0).await.is_err());
 
     let graph = Graph::new()
