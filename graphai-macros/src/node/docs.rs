@@ -20,9 +20,9 @@ pub(crate) fn text(attrs: &[Attribute]) -> String {
 /// `concat!` when some `#[doc = ..]` is a macro such as `include_str!`.
 pub(crate) fn doc_expr(attrs: &[Attribute]) -> TokenStream {
     // `#[doc(hidden)]` and `#[doc(alias = ..)]` are not text.
-    let attrs: Vec<&Attribute> = attrs.iter().filter(|a| is_text(a)).collect();
-    if attrs.iter().all(|a| literal_doc(a).is_some()) {
-        let attrs: Vec<Attribute> = attrs.into_iter().cloned().collect();
+    let attrs = attrs.iter().filter(|a| is_text(a));
+    if attrs.clone().all(|a| literal_doc(a).is_some()) {
+        let attrs: Vec<Attribute> = attrs.cloned().collect();
         return LitStr::new(&text(&attrs), proc_macro2::Span::call_site()).to_token_stream();
     }
     let mut pieces = Vec::new();
@@ -130,12 +130,13 @@ const OPERATORS: &[&str] = &[
 
 /// Tokens with joint punctuation merged (`::`, `->`) and lifetimes whole (`'a`).
 fn atoms(tokens: TokenStream) -> Vec<Atom> {
-    let mut atoms: Vec<Atom> = Vec::new();
+    let mut out: Vec<Atom> = Vec::new();
     let mut joint = false;
     for tt in tokens {
         match tt {
             TokenTree::Group(group) if group.delimiter() == Delimiter::None => {
-                atoms.extend(atoms_of_none_group(group.stream()));
+                // An interpolated fragment: its tokens, as if written in place.
+                out.extend(atoms(group.stream()));
                 joint = false;
             }
             TokenTree::Group(group) => {
@@ -146,7 +147,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
                     Delimiter::Brace if inner.is_empty() => "{}".to_owned(),
                     _ => format!("{{ {inner} }}"),
                 };
-                atoms.push(Atom {
+                out.push(Atom {
                     kind: AtomKind::Group(group.delimiter()),
                     text,
                 });
@@ -154,7 +155,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
             }
             TokenTree::Punct(punct) => {
                 let ch = punct.as_char();
-                match atoms.last_mut() {
+                match out.last_mut() {
                     Some(last)
                         if joint
                             && last.kind == AtomKind::Op
@@ -162,7 +163,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
                     {
                         last.text.push(ch);
                     }
-                    _ => atoms.push(Atom {
+                    _ => out.push(Atom {
                         kind: AtomKind::Op,
                         text: ch.to_string(),
                     }),
@@ -170,13 +171,13 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
                 joint = punct.spacing() == Spacing::Joint;
             }
             TokenTree::Ident(ident) => {
-                match atoms.last_mut() {
+                match out.last_mut() {
                     // A lifetime: `'` is joint with the identifier after it.
                     Some(last) if joint && last.text == "'" => {
                         last.kind = AtomKind::Word;
                         last.text.push_str(&ident.to_string());
                     }
-                    _ => atoms.push(Atom {
+                    _ => out.push(Atom {
                         kind: AtomKind::Word,
                         text: ident.to_string(),
                     }),
@@ -184,7 +185,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
                 joint = false;
             }
             TokenTree::Literal(lit) => {
-                atoms.push(Atom {
+                out.push(Atom {
                     kind: AtomKind::Word,
                     text: lit.to_string(),
                 });
@@ -192,11 +193,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
             }
         }
     }
-    atoms
-}
-
-fn atoms_of_none_group(stream: TokenStream) -> Vec<Atom> {
-    atoms(stream)
+    out
 }
 
 fn space_between(before: &[Atom], next: &Atom) -> bool {
