@@ -77,6 +77,9 @@ fi
 
 if pid="$(running_pid)"; then
     echo "the local LLM server is already running (pid $pid)"
+elif curl -fsS "$base_url/models" >/dev/null 2>&1; then
+    echo "error: something else already answers on $base_url: stop it or pick another port with LOCAL_LLM_PORT" >&2
+    exit 1
 else
     echo "starting llama-cpp-python on 127.0.0.1:$port with $gguf (log: $log)"
     nohup "$venv/bin/python" -m llama_cpp.server \
