@@ -51,6 +51,8 @@ mod callback;
 mod compile;
 mod error;
 mod exec;
+#[cfg(feature = "openai")]
+pub mod llm;
 mod node;
 mod run_state;
 mod state;
