@@ -1,0 +1,13 @@
+#[macro_use]
+#[path = "../nodes.rs"]
+mod nodes;
+
+use graphai::graph;
+
+test_node!(first [start]);
+test_node!(choose [router]);
+test_node!(last [end]);
+
+fn main() {
+    let _ = graph! { first -> choose -> last; };
+}

@@ -1,0 +1,11 @@
+#[macro_use]
+#[path = "../nodes.rs"]
+mod nodes;
+
+use graphai::graph;
+
+test_node!(only [start, end]);
+
+fn main() {
+    let _ = graph! { strict: yes, only; };
+}

@@ -1,0 +1,13 @@
+#[macro_use]
+#[path = "../nodes.rs"]
+mod nodes;
+
+use graphai::graph;
+
+test_node!(first [start]);
+test_node!(last [end]);
+test_node!(orphan []);
+
+fn main() {
+    let _ = graph! { first -> last; orphan -> last; };
+}

@@ -1,0 +1,14 @@
+#[macro_use]
+#[path = "../nodes.rs"]
+mod nodes;
+
+use graphai::graph;
+
+test_node!(first [start]);
+test_node!(choose [router]);
+test_node!(yes [end]);
+test_node!(forgotten [end]);
+
+fn main() {
+    let _ = graph! { first -> choose => yes; forgotten; };
+}
