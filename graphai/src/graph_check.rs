@@ -178,29 +178,20 @@ impl<const N: usize> Wiring<N> {
             top -= 1;
             let node = stack[top];
             let anywhere = self.routes_anywhere(node);
-            let mut to = 0;
-            while to < N {
-                if !seen[to] && (anywhere || self.has_edge(node, to)) {
+            // Each node once, each edge out of `node` once: O(N + E) per node.
+            let mut k = 0;
+            let count = if anywhere { N } else { self.edge_count() };
+            while k < count {
+                let (from, to) = if anywhere { (node, k) } else { self.edge(k) };
+                if from == node && !seen[to] {
                     seen[to] = true;
                     stack[top] = to;
                     top += 1;
                 }
-                to += 1;
+                k += 1;
             }
         }
         seen
-    }
-
-    const fn has_edge(&self, from: usize, to: usize) -> bool {
-        let mut k = 0;
-        while k < self.edge_count() {
-            let (a, b) = self.edge(k);
-            if a == from && b == to {
-                return true;
-            }
-            k += 1;
-        }
-        false
     }
 
     const fn same_name(&self, a: usize, b: usize) -> bool {
