@@ -11,7 +11,9 @@ pub use crate::graph_check::*;
 pub use crate::node::{Context, Node, NodeDef, NodeFuture, ParamInfo};
 pub use serde_json;
 
+use crate::callback::Callback;
 use crate::error::{Error, GraphError, json_kind};
+use crate::state::State;
 
 /// A type a node parameter can have: anything serde can deserialize from JSON.
 #[diagnostic::on_unimplemented(
@@ -38,6 +40,57 @@ pub const fn assert_param<T: FromState>() {}
 
 /// Checks, at compile time, that `T` can be a node's output.
 pub const fn assert_output<T: Serialize + 'static>() {}
+
+/// A type a node body can return (an object is checked at run time). The
+/// generated code bounds on it through a per-node trait whose diagnostic names
+/// the node.
+pub trait NodeOutput: Serialize + 'static {}
+
+impl<T: Serialize + 'static> NodeOutput for T {}
+
+/// The type of a `callback` parameter: [`Callback`].
+#[diagnostic::on_unimplemented(
+    message = "the `callback` parameter has type `{Self}`, but the graph injects a `graphai::Callback`",
+    label = "declare it as `callback: graphai::Callback`",
+    note = "a parameter named `callback` is injected, not read from the run state; to read the run-state key `callback`, rename the parameter and add `#[key(\"callback\")]`"
+)]
+pub trait InjectCallback: Sized {
+    /// The callback of the running node.
+    fn inject(ctx: &Context<'_>) -> Self;
+}
+
+impl InjectCallback for Callback {
+    fn inject(ctx: &Context<'_>) -> Self {
+        ctx.callback()
+    }
+}
+
+/// The value of a `callback: T` parameter.
+pub fn inject_callback<T: InjectCallback>(ctx: &Context<'_>) -> T {
+    T::inject(ctx)
+}
+
+/// The type of a `state` parameter: [`State`].
+#[diagnostic::on_unimplemented(
+    message = "the `state` parameter has type `{Self}`, but the graph injects a `graphai::State`",
+    label = "declare it as `state: graphai::State`",
+    note = "a parameter named `state` is injected with the graph's shared state, not read from the run state; to read the run-state key `state`, rename the parameter and add `#[key(\"state\")]`"
+)]
+pub trait InjectState: Sized {
+    /// The shared state of the running graph.
+    fn inject(ctx: &Context<'_>) -> Self;
+}
+
+impl InjectState for State {
+    fn inject(ctx: &Context<'_>) -> Self {
+        ctx.state()
+    }
+}
+
+/// The value of a `state: T` parameter.
+pub fn inject_state<T: InjectState>(ctx: &Context<'_>) -> T {
+    T::inject(ctx)
+}
 
 /// Binds a node's parameters from its [`Context`], collecting every missing
 /// parameter so the error names them all.

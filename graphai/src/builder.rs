@@ -113,6 +113,29 @@ impl Graph {
         self
     }
 
+    /// Replaces the initial shared state (GraphAI's `set_state` before a run).
+    pub fn set_state(mut self, state: Map<String, Value>) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// Merges `values` into the initial shared state.
+    pub fn update_state(mut self, values: Map<String, Value>) -> Self {
+        self.state.extend(values);
+        self
+    }
+
+    /// Empties the initial shared state.
+    pub fn reset_state(mut self) -> Self {
+        self.state.clear();
+        self
+    }
+
+    /// The initial shared state as configured so far.
+    pub fn get_state(&self) -> &Map<String, Value> {
+        &self.state
+    }
+
     /// Adds a node: a `#[node]`/`#[router]` function, or a [`NodeDef`].
     pub fn add_node(mut self, node: impl IntoNode) -> Self {
         let node = node.into_node();

@@ -220,9 +220,16 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         return Err(GraphCompileError::new(r.problems));
     };
 
-    let join_of = (0..count)
-        .map(|i| first_join(&next, &join_source, &join_sources, i))
-        .collect();
+    let mut finder = JoinFinder {
+        next: &next,
+        is_router: nodes.iter().map(NodeDef::is_router).collect(),
+        join_source: &join_source,
+        join_sources: &join_sources,
+        join_destination: &join_destination,
+        memo: vec![None; count],
+        visiting: vec![false; count],
+    };
+    let join_of = (0..count).map(|i| finder.join_of(i)).collect();
     let upstream_readers = nodes.iter().any(|n| n.reads("upstream"));
     Ok(CompiledGraph {
         inner: Arc::new(Inner {
@@ -254,31 +261,46 @@ fn reachable(adjacent: &[Vec<usize>], from: usize) -> Vec<bool> {
     seen
 }
 
-/// The join a parallel branch starting at `from` waits at: the first join
-/// (in declaration order) with a source that the branch reaches by regular
-/// edges before it stops at a join source.
-fn first_join(
-    next: &[Vec<usize>],
-    join_source: &[bool],
-    join_sources: &[Vec<usize>],
-    from: usize,
-) -> Option<usize> {
-    let mut seen = vec![false; next.len()];
-    let mut stack = vec![from];
-    let mut reached = Vec::new();
-    while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
+/// Finds, for each node, the join that a parallel branch starting there waits
+/// at, by following the branch the way the executor runs it: it stops at a join
+/// source; a nested fan-out continues after its own join; a router may take any
+/// of its destinations.
+struct JoinFinder<'a> {
+    next: &'a [Vec<usize>],
+    is_router: Vec<bool>,
+    join_source: &'a [bool],
+    join_sources: &'a [Vec<usize>],
+    join_destination: &'a [usize],
+    memo: Vec<Option<Option<usize>>>,
+    visiting: Vec<bool>,
+}
+
+impl JoinFinder<'_> {
+    fn join_of(&mut self, node: usize) -> Option<usize> {
+        if let Some(known) = self.memo[node] {
+            return known;
         }
-        if join_source[i] {
-            reached.push(i);
+        if std::mem::replace(&mut self.visiting[node], true) {
+            return None;
+        }
+        let found = if self.join_source[node] {
+            self.join_sources.iter().position(|s| s.contains(&node))
         } else {
-            stack.extend(next[i].iter().copied());
-        }
+            let next = self.next[node].clone();
+            match next.as_slice() {
+                [] => None,
+                [one] => self.join_of(*one),
+                many if self.is_router[node] => many.iter().find_map(|&n| self.join_of(n)),
+                many => many
+                    .iter()
+                    .find_map(|&n| self.join_of(n))
+                    .and_then(|inner| self.join_of(self.join_destination[inner])),
+            }
+        };
+        self.visiting[node] = false;
+        self.memo[node] = Some(found);
+        found
     }
-    join_sources
-        .iter()
-        .position(|sources| sources.iter().any(|s| reached.contains(s)))
 }
 
 /// One cycle, as the nodes along it with the first repeated at the end.

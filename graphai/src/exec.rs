@@ -99,10 +99,39 @@ impl<'g> Run<'g> {
     async fn invoke(
         &self,
         node: usize,
+        step: usize,
         state: &RunState,
         upstream: Option<&Value>,
     ) -> Result<Map<String, Value>, GraphError> {
         let def = self.def(node);
+        let name = def.name();
+        let span = tracing::debug_span!(
+            "graphai.node",
+            node = name,
+            step,
+            outcome = tracing::field::Empty,
+            micros = tracing::field::Empty,
+        );
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let result = self
+            .invoke_in(def, state, upstream)
+            .instrument(span.clone())
+            .await;
+        if let Some(started) = started {
+            span.record("micros", started.elapsed().as_micros() as u64);
+            span.record("outcome", if result.is_ok() { "ok" } else { "error" });
+            let _entered = span.enter();
+            tracing::debug!(ok = result.is_ok(), "node finished");
+        }
+        result
+    }
+
+    async fn invoke_in(
+        &self,
+        def: &'g NodeDef,
+        state: &RunState,
+        upstream: Option<&Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
         let name = def.name();
         let callback = match (def.is_stream(), self.callback) {
             (true, Some(callback)) => Some(callback.for_node(name)),
@@ -125,7 +154,6 @@ impl<'g> Run<'g> {
         };
         let output = AssertUnwindSafe((def.invoke)(ctx))
             .catch_unwind()
-            .instrument(tracing::debug_span!("graphai.node", node = name))
             .await
             .map_err(|payload| GraphError::Panic {
                 node: name.to_owned(),
@@ -143,8 +171,8 @@ impl<'g> Run<'g> {
         router: usize,
         output: &mut Map<String, Value>,
     ) -> Result<Vec<usize>, GraphError> {
-        let choice = output.remove("choice");
-        let choices = output.remove("choices");
+        let choice = output.shift_remove("choice");
+        let choices = output.shift_remove("choices");
         let name = self.def(router).name();
         let invalid = |key, expected, found: &Value| GraphError::InvalidChoice {
             router: name.to_owned(),
@@ -210,12 +238,13 @@ impl<'g> Run<'g> {
     async fn step(
         &self,
         node: usize,
+        steps: usize,
         path: &mut Path,
         pipeline: bool,
     ) -> Result<Option<Cow<'g, [usize]>>, GraphError> {
         let def = self.def(node);
         let mut output = self
-            .invoke(node, &path.state, path.upstream.as_ref())
+            .invoke(node, steps, &path.state, path.upstream.as_ref())
             .await?;
         // In a branch pipeline, a router that chose nothing follows its edges.
         let routes = def.is_router()
@@ -253,7 +282,7 @@ impl<'g> Run<'g> {
     ) -> BoxFuture<'s, Result<Path, GraphError>> {
         Box::pin(async move {
             loop {
-                let Some(next) = self.step(node, &mut path, false).await? else {
+                let Some(next) = self.step(node, steps, &mut path, false).await? else {
                     return Ok(path);
                 };
                 if stop_at_join && self.graph.join_source[node] {
@@ -301,7 +330,7 @@ impl<'g> Run<'g> {
     ) -> BoxFuture<'s, Result<Path, GraphError>> {
         Box::pin(async move {
             loop {
-                let Some(next) = self.step(node, &mut path, true).await? else {
+                let Some(next) = self.step(node, steps, &mut path, true).await? else {
                     return Ok(path);
                 };
                 if next.is_empty() {
@@ -673,5 +702,121 @@ impl std::fmt::Debug for CompiledGraph {
             .field("nodes", &self.node_names().collect::<Vec<_>>())
             .field("max_steps", &self.inner.max_steps)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::tests_support::{obj, test_node};
+    use crate::{Graph, GraphError};
+
+    test_node!(
+        first {
+            start: true,
+            end: false,
+            router: false
+        } | ctx
+            | {
+                let n = ctx.get("n").and_then(|v| v.as_i64()).unwrap_or(0);
+                Ok(obj(json!({ "n": n + 1, "first": true })))
+            }
+    );
+    test_node!(
+        second {
+            start: false,
+            end: false,
+            router: false
+        } | ctx
+            | {
+                let n = ctx.get("n").and_then(|v| v.as_i64()).unwrap_or(0);
+                Ok(obj(json!({ "n": n * 10 })))
+            }
+    );
+    test_node!(
+        last {
+            start: false,
+            end: true,
+            router: false
+        } | _ctx
+            | Ok(obj(json!({ "done": true })))
+    );
+    test_node!(
+        pick {
+            start: false,
+            end: false,
+            router: true
+        } | ctx
+            | {
+                let n = ctx.get("n").and_then(|v| v.as_i64()).unwrap_or(0);
+                Ok(obj(
+                    json!({ "choice": if n > 5 { "last" } else { "second" } }),
+                ))
+            }
+    );
+    test_node!(
+        boom {
+            start: false,
+            end: false,
+            router: false
+        } | _ctx
+            | panic!("kaboom")
+    );
+
+    #[tokio::test]
+    async fn a_chain_runs_in_order_and_merges_outputs() {
+        let graph = Graph::new()
+            .add_node(first)
+            .add_node(second)
+            .add_node(last)
+            .add_edge(first, second)
+            .add_edge(second, last)
+            .compile()
+            .expect("compiles");
+        let result = graph
+            .execute(json!({ "n": 1, "kept": "yes" }))
+            .await
+            .expect("runs");
+        assert_eq!(
+            serde_json::Value::Object(result),
+            json!({ "n": 20, "first": true, "kept": "yes", "done": true })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_router_loops_until_it_picks_the_end() {
+        let graph = Graph::new()
+            .add_node(first)
+            .add_node(pick)
+            .add_node(second)
+            .add_node(last)
+            .add_edge(first, pick)
+            .add_router([second], pick, [second, last])
+            .compile()
+            .expect("compiles");
+        let result = graph.execute(json!({ "n": 0 })).await.expect("runs");
+        assert_eq!(result["n"], json!(10));
+        assert!(!result.contains_key("choice"));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_node_becomes_an_error_naming_it() {
+        let graph = Graph::new()
+            .add_node(first)
+            .add_node(boom)
+            .add_node(last)
+            .add_edge(first, boom)
+            .add_edge(boom, last)
+            .compile()
+            .expect("compiles");
+        let err = graph.execute(json!({})).await.expect_err("panics");
+        assert!(
+            matches!(&err, GraphError::Panic { node, message } if node == "boom" && message == "kaboom"),
+            "{err}"
+        );
+        // The graph stays usable.
+        let again = graph.execute(json!({})).await.expect_err("panics again");
+        assert_eq!(again.node(), Some("boom"));
     }
 }

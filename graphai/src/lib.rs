@@ -60,7 +60,9 @@ mod state;
 pub mod __private;
 
 pub use builder::{Branch, DEFAULT_MAX_STEPS, Graph};
-pub use callback::{Callback, CallbackError};
+pub use callback::{
+    Callback, CallbackBuilder, CallbackError, EventStream, EventType, GraphEvent, TokenStream, sse,
+};
 pub use compile::CompiledGraph;
 pub use error::{CompileProblem, Error, GraphCompileError, GraphError, Result};
 pub use exec::{BranchError, RunOutput};
@@ -71,3 +73,11 @@ pub use state::State;
 pub use graphai_macros::{graph, node, router};
 #[doc(no_inline)]
 pub use serde_json::{Map, Value, json};
+
+#[cfg(test)]
+mod tests_support;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -63,7 +63,7 @@ impl State {
 
     /// Removes `key`, returning its value.
     pub fn remove(&self, key: &str) -> Option<Value> {
-        self.lock().remove(key)
+        self.lock().shift_remove(key)
     }
 
     /// Replaces the whole state.

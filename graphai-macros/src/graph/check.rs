@@ -9,6 +9,8 @@ use proc_macro2::{Group, Ident, Span};
 use syn::ext::IdentExt;
 use syn::{Expr, Path};
 
+use crate::errors::Errors;
+
 use super::parse::{Arrow, Chain, Element, GraphInput, Link, NodePath, Setting};
 
 /// A checked graph: what `expand` turns into builder calls and const checks.
@@ -75,22 +77,9 @@ pub(crate) struct RouterUse {
     pub(crate) spans: (Span, Span),
 }
 
-/// Collects every error, so one expansion reports them all.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    /// An error underlining from the first to the last token of `spans`.
-    fn at(&mut self, spans: Spans, message: impl std::fmt::Display) {
-        self.push(syn::Error::new_spanned(Between(spans), message));
-    }
+/// An error underlining from the first to the last token of `spans`.
+fn error_at(spans: Spans, message: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new_spanned(Between(spans), message)
 }
 
 /// Stands for the tokens from `.0` to `.1`, for `syn::Error::new_spanned`.
@@ -182,9 +171,7 @@ pub(crate) fn check(input: GraphInput) -> syn::Result<Plan> {
             "this graph has no nodes: wire some, as in `graph! { first -> second; }`",
         ));
     }
-    if let Some(errors) = checker.errors.0 {
-        return Err(errors);
-    }
+    checker.errors.finish()?;
     name_fields(&mut checker.nodes);
     Ok(Plan {
         nodes: checker.nodes,
@@ -242,10 +229,10 @@ impl Checker {
                 for node in nodes {
                     let i = self.node(node);
                     if uses.iter().any(|&(seen, _)| seen == i) {
-                        self.errors.at(
+                        self.errors.push(error_at(
                             node.spans(),
                             format!("`{}` is twice in this list: remove one", node.text),
-                        );
+                        ));
                     } else {
                         uses.push((i, node.spans()));
                     }
@@ -258,13 +245,13 @@ impl Checker {
     fn chain(&mut self, chain: Chain) {
         let mut left = self.side(&chain.first);
         if let (Element::Join { spans, node }, true) = (&chain.first, chain.links.is_empty()) {
-            self.errors.at(
+            self.errors.push(error_at(
                 *spans,
                 format!(
                     "`join({0})` needs the branches it waits for: `[a, b] -> join({0})`",
                     node.text
                 ),
-            );
+            ));
         }
         let mut links = chain.links.into_iter().peekable();
         while let Some(link) = links.next() {
@@ -313,21 +300,21 @@ impl Checker {
                         .iter()
                         .map(|&node| format!("`{} => ..`", self.nodes[node].text))
                         .collect();
-                    self.errors.at(
+                    self.errors.push(error_at(
                         left.spans(),
                         format!(
                             "`=>` follows a single router, not a list: write {}",
                             each.join(" and ")
                         ),
-                    );
+                    ));
                     return;
                 };
                 self.router_use(router, true, left.spans());
                 if let Side::Join(..) = right {
-                    self.errors.at(
+                    self.errors.push(error_at(
                         right.spans(),
                         "`=>` lists the nodes a router may choose; `join(..)` cannot be one of them",
-                    );
+                    ));
                     return;
                 }
                 let destinations = right.nodes();
@@ -346,10 +333,10 @@ impl Checker {
             }
             Arrow::Branch(_) => {
                 let (Some(source), Side::One(destination, _)) = (left.single(), right) else {
-                    self.errors.at(
+                    self.errors.push(error_at(
                         arrow,
                         "a branch edge `~>` connects one node to one node: write one `~>` per branch",
-                    );
+                    ));
                     return;
                 };
                 self.edge(source, *destination, EdgeKind::Branch, link);
@@ -369,13 +356,13 @@ impl Checker {
             self.router_use(node, false, spans);
         }
         match (left, right) {
-            (Side::List(..), Side::List(..)) => self.errors.at(
+            (Side::List(..), Side::List(..)) => self.errors.push(error_at(
                 link.arrow.spans(),
                 "a list cannot lead to a list: fan out from one node (`a -> [b, c]`) or in to one (`[b, c] -> d`)",
-            ),
+            )),
             (Side::List(spans, sources), Side::Join(destination, _)) => {
                 if let [(source, _)] = sources[..] {
-                    self.errors.at(*spans, lone_join(&self.nodes, source, *destination));
+                    self.errors.push(error_at(*spans, lone_join(&self.nodes, source, *destination)));
                 }
                 let sources = left.nodes();
                 for &source in &sources {
@@ -386,7 +373,7 @@ impl Checker {
             (_, Side::Join(destination, spans)) => {
                 let source = left.nodes()[0];
                 self.errors
-                    .at(*spans, lone_join(&self.nodes, source, *destination));
+                    .push(error_at(*spans, lone_join(&self.nodes, source, *destination)));
             }
             (_, Side::List(..)) => {
                 let source = left.single().expect("a list on the left is handled above");
@@ -426,8 +413,10 @@ impl Checker {
                 EdgeKind::Join => format!("`{from}` joining into `{to}`"),
                 EdgeKind::Branch => format!("the branch `{from} ~> {to}`"),
             };
-            self.errors
-                .at(arrow, format!("{edge} is declared twice: remove one"));
+            self.errors.push(error_at(
+                arrow,
+                format!("{edge} is declared twice: remove one"),
+            ));
         }
         self.edges.push(Edge {
             from,

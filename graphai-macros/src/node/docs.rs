@@ -1,0 +1,309 @@
+//! Text the generated code carries: doc comments, and types and expressions
+//! as written.
+
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use quote::{ToTokens, quote};
+use syn::{Attribute, Expr, Lit, LitStr, Meta};
+
+/// The text of `///` comments: common indentation removed, blank lines at the
+/// ends dropped. Non-literal `#[doc = ..]` attributes are skipped (see [`doc_expr`]).
+pub(crate) fn text(attrs: &[Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter_map(literal_doc)
+        .flat_map(|doc| doc.split('\n').map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    unindent(&lines)
+}
+
+/// An expression for the whole doc comment: a string literal, or a
+/// `concat!` when some `#[doc = ..]` is a macro such as `include_str!`.
+pub(crate) fn doc_expr(attrs: &[Attribute]) -> TokenStream {
+    if attrs.iter().all(|a| literal_doc(a).is_some()) {
+        return LitStr::new(&text(attrs), proc_macro2::Span::call_site()).to_token_stream();
+    }
+    let mut pieces = Vec::new();
+    let mut run: Vec<Attribute> = Vec::new();
+    for attr in attrs {
+        if literal_doc(attr).is_some() {
+            run.push(attr.clone());
+            continue;
+        }
+        if !run.is_empty() {
+            pieces.push(text(&run).to_token_stream());
+            run.clear();
+        }
+        if let Meta::NameValue(nv) = &attr.meta {
+            pieces.push(nv.value.to_token_stream());
+        }
+    }
+    if !run.is_empty() {
+        pieces.push(text(&run).to_token_stream());
+    }
+    let mut joined = Vec::with_capacity(pieces.len() * 2);
+    for (i, piece) in pieces.into_iter().enumerate() {
+        if i > 0 {
+            joined.push(quote!("\n"));
+        }
+        joined.push(piece);
+    }
+    quote!(::core::concat!(#(#joined),*))
+}
+
+fn literal_doc(attr: &Attribute) -> Option<String> {
+    match &attr.meta {
+        Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+            Expr::Lit(lit) => match &lit.lit {
+                Lit::Str(s) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn unindent(lines: &[String]) -> String {
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let stripped: Vec<&str> = lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or("").trim_end())
+        .collect();
+    let first = stripped.iter().position(|l| !l.is_empty());
+    let last = stripped.iter().rposition(|l| !l.is_empty());
+    match (first, last) {
+        (Some(first), Some(last)) => stripped[first..=last].join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// `tokens` printed the way a person writes them: `Option<Vec<String>>`,
+/// `HashMap<String, u32>`, `"metric".to_string()`.
+pub(crate) fn compact_tokens(tokens: TokenStream) -> String {
+    let atoms = atoms(tokens);
+    let mut out = String::new();
+    for (i, atom) in atoms.iter().enumerate() {
+        if i > 0 && space_between(&atoms[..i], atom) {
+            out.push(' ');
+        }
+        out.push_str(&atom.text);
+    }
+    out
+}
+
+/// [`compact_tokens`] for text that came from `TokenStream::to_string`.
+pub(crate) fn compact(text: &str) -> String {
+    text.parse::<TokenStream>()
+        .map_or_else(|_| text.to_owned(), compact_tokens)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AtomKind {
+    Word,
+    Op,
+    Group(Delimiter),
+}
+
+struct Atom {
+    kind: AtomKind,
+    text: String,
+}
+
+/// The operators of more than one character that are printed whole.
+const OPERATORS: &[&str] = &[
+    "::", "->", "=>", "..", "...", "..=", "==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=",
+    "/=",
+];
+
+/// Tokens with joint punctuation merged (`::`, `->`) and lifetimes whole (`'a`).
+fn atoms(tokens: TokenStream) -> Vec<Atom> {
+    let mut atoms: Vec<Atom> = Vec::new();
+    let mut joint = false;
+    for tt in tokens {
+        match tt {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::None => {
+                atoms.extend(atoms_of_none_group(group.stream()));
+                joint = false;
+            }
+            TokenTree::Group(group) => {
+                let inner = compact_tokens(group.stream());
+                let text = match group.delimiter() {
+                    Delimiter::Parenthesis => format!("({inner})"),
+                    Delimiter::Bracket => format!("[{inner}]"),
+                    Delimiter::Brace if inner.is_empty() => "{}".to_owned(),
+                    _ => format!("{{ {inner} }}"),
+                };
+                atoms.push(Atom {
+                    kind: AtomKind::Group(group.delimiter()),
+                    text,
+                });
+                joint = false;
+            }
+            TokenTree::Punct(punct) => {
+                let ch = punct.as_char();
+                match atoms.last_mut() {
+                    Some(last)
+                        if joint
+                            && last.kind == AtomKind::Op
+                            && OPERATORS.contains(&format!("{}{ch}", last.text).as_str()) =>
+                    {
+                        last.text.push(ch);
+                    }
+                    _ => atoms.push(Atom {
+                        kind: AtomKind::Op,
+                        text: ch.to_string(),
+                    }),
+                }
+                joint = punct.spacing() == Spacing::Joint;
+            }
+            TokenTree::Ident(ident) => {
+                match atoms.last_mut() {
+                    // A lifetime: `'` is joint with the identifier after it.
+                    Some(last) if joint && last.text == "'" => {
+                        last.kind = AtomKind::Word;
+                        last.text.push_str(&ident.to_string());
+                    }
+                    _ => atoms.push(Atom {
+                        kind: AtomKind::Word,
+                        text: ident.to_string(),
+                    }),
+                }
+                joint = false;
+            }
+            TokenTree::Literal(lit) => {
+                atoms.push(Atom {
+                    kind: AtomKind::Word,
+                    text: lit.to_string(),
+                });
+                joint = false;
+            }
+        }
+    }
+    atoms
+}
+
+fn atoms_of_none_group(stream: TokenStream) -> Vec<Atom> {
+    atoms(stream)
+}
+
+fn space_between(before: &[Atom], next: &Atom) -> bool {
+    let Some(prev) = before.last() else {
+        return false;
+    };
+    if next.kind == AtomKind::Op
+        && matches!(
+            next.text.as_str(),
+            "," | ";" | ":" | ">" | "::" | "." | "?" | "<"
+        )
+    {
+        return false;
+    }
+    // A macro call: `vec!`.
+    if prev.kind == AtomKind::Word && next.kind == AtomKind::Op && next.text == "!" {
+        return false;
+    }
+    if prev.kind == AtomKind::Op {
+        match prev.text.as_str() {
+            "<" | "&" | "::" | "." | "!" | "#" => return false,
+            // A unary minus: nothing, or an operator or an opening, before it.
+            "-" => {
+                let unary =
+                    before.len() < 2 || matches!(before[before.len() - 2].kind, AtomKind::Op);
+                if unary {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    if let AtomKind::Group(Delimiter::Parenthesis | Delimiter::Bracket) = next.kind {
+        // Calls, indexing, `Fn(..)` and `vec![..]`; a tuple after `,` or `->` keeps its space.
+        let call_like = matches!(prev.kind, AtomKind::Word | AtomKind::Group(_))
+            || (prev.kind == AtomKind::Op && prev.text == ">");
+        return !call_like;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+    use syn::parse_quote;
+
+    use super::*;
+
+    #[test]
+    fn types_print_as_written() {
+        let cases = [
+            (quote!(Option<Vec<String>>), "Option<Vec<String>>"),
+            (quote!(HashMap<String, u32>), "HashMap<String, u32>"),
+            (quote!((u32, u32)), "(u32, u32)"),
+            (quote!([u8; 4]), "[u8; 4]"),
+            (quote!(&'static str), "&'static str"),
+            (
+                quote!(Box<dyn std::error::Error + Send + Sync>),
+                "Box<dyn std::error::Error + Send + Sync>",
+            ),
+            (quote!(::serde_json::Value), "::serde_json::Value"),
+            (quote!(Box<dyn Fn(u32) -> u32>), "Box<dyn Fn(u32) -> u32>"),
+        ];
+        for (tokens, expected) in cases {
+            assert_eq!(compact_tokens(tokens), expected);
+        }
+    }
+
+    #[test]
+    fn expressions_print_as_written() {
+        let cases = [
+            (quote!("metric".to_string()), "\"metric\".to_string()"),
+            (quote!(vec![1, 2]), "vec![1, 2]"),
+            (quote!(-1), "-1"),
+            (quote!(2 - 1), "2 - 1"),
+            (quote!(Vec::<u8>::new()), "Vec::<u8>::new()"),
+            (
+                quote!(std::time::Duration::from_secs(3)),
+                "std::time::Duration::from_secs(3)",
+            ),
+            (quote!(Point { x: 1 }), "Point { x: 1 }"),
+        ];
+        for (tokens, expected) in cases {
+            assert_eq!(compact_tokens(tokens), expected);
+        }
+    }
+
+    #[test]
+    fn doc_comments_lose_the_leading_space_and_blank_ends() {
+        let item: syn::ItemFn = parse_quote! {
+            ///
+            /// Looks up the weather.
+            ///
+            ///     indented code
+            ///
+            fn f() {}
+        };
+        assert_eq!(
+            text(&item.attrs),
+            "Looks up the weather.\n\n    indented code"
+        );
+        let empty: syn::ItemFn = parse_quote! { fn f() {} };
+        assert_eq!(text(&empty.attrs), "");
+    }
+
+    #[test]
+    fn macro_docs_become_a_concat() {
+        let item: syn::ItemFn = parse_quote! {
+            /// Intro.
+            #[doc = include_str!("x.md")]
+            fn f() {}
+        };
+        assert_eq!(
+            doc_expr(&item.attrs).to_string(),
+            quote!(::core::concat!("Intro.", "\n", include_str!("x.md"))).to_string()
+        );
+    }
+}

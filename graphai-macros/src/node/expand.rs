@@ -1,0 +1,363 @@
+//! IR to tokens. Nothing here fails: `parse` and `validate` said every "no".
+//!
+//! For `#[node] pub async fn search(query: String) -> Value { .. }` this emits
+//! - `pub struct search {}`: braced, so it lives only in the type namespace and a
+//!   `let search` or parameter `search` elsewhere stays a plain binding;
+//! - `impl search { pub async fn call(query: String) -> Value { .. } }`: the body;
+//! - `impl graphai::Node for search`: name, flags, parameters, and `invoke`,
+//!   which binds the parameters from the run state and calls `call`;
+//! - `pub fn search() -> graphai::NodeDef`: the node as a value for the builder.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use super::Kind;
+use super::docs;
+use super::parse::{NodeFn, Output, Param, Role};
+
+impl NodeFn {
+    /// The node's items.
+    pub(crate) fn expand(&self) -> TokenStream {
+        let items = self.common_items();
+        let node_impl = self.node_impl(&self.param_infos(), &self.invoke_body());
+        quote!(#items #node_impl)
+    }
+
+    /// What is emitted when the node has errors: the errors, and items of the
+    /// same shape so that code using the node does not report more errors.
+    pub(crate) fn fallback(&self, errors: &syn::Error) -> TokenStream {
+        let errors = errors.to_compile_error();
+        let items = self.common_items();
+        let node_impl = self.node_impl(
+            &[],
+            &quote!(::std::boxed::Box::pin(::core::future::pending())),
+        );
+        quote!(#errors #items #node_impl)
+    }
+
+    /// The struct, its `call`, and the `NodeDef` function.
+    fn common_items(&self) -> TokenStream {
+        let func = &self.func;
+        let ident = &func.sig.ident;
+        let vis = &func.vis;
+        let cfgs = &self.cfgs;
+        let docs = &self.docs;
+        let name = self.name();
+
+        let call_attrs = func.attrs.iter().filter(|a| !a.path().is_ident("cfg"));
+        let call_doc = self.docs.is_empty().then(|| {
+            let doc = format!(
+                "Runs the body of the `{name}` node directly, without a graph (for unit tests)."
+            );
+            quote!(#[doc = #doc])
+        });
+        let mut call_sig = func.sig.clone();
+        call_sig.ident = Ident::new("call", ident.span());
+        let block = &func.block;
+
+        let def_doc = format!(
+            "The `{name}` node as a value: pass it to `Graph::add_node` and to edges. Its body is `{ident}::call`."
+        );
+
+        quote! {
+            #(#cfgs)*
+            #(#docs)*
+            #[allow(non_camel_case_types)]
+            #vis struct #ident {}
+
+            #(#cfgs)*
+            impl #ident {
+                #(#call_attrs)*
+                #call_doc
+                #vis #call_sig #block
+            }
+
+            #(#cfgs)*
+            #[doc = #def_doc]
+            #vis fn #ident() -> ::graphai::NodeDef {
+                ::graphai::NodeDef::of::<#ident>()
+            }
+        }
+    }
+
+    fn node_impl(&self, params: &[TokenStream], invoke_body: &TokenStream) -> TokenStream {
+        let ident = &self.func.sig.ident;
+        let cfgs = &self.cfgs;
+        let name = self.name();
+        let doc = docs::doc_expr(&self.docs);
+        let is_start = self.args.start.is_some();
+        let is_end = self.args.end.is_some();
+        let is_stream = self.args.stream.is_some();
+        let is_router = self.kind == Kind::Router;
+        let ctx = ctx_ident();
+        quote! {
+            #(#cfgs)*
+            impl ::graphai::Node for #ident {
+                const NAME: &'static str = #name;
+                const DOC: &'static str = #doc;
+                const IS_START: bool = #is_start;
+                const IS_END: bool = #is_end;
+                const IS_STREAM: bool = #is_stream;
+                const IS_ROUTER: bool = #is_router;
+                const PARAMS: &'static [::graphai::ParamInfo] = &[#(#params),*];
+
+                fn invoke(#ctx: ::graphai::Context<'_>) -> ::graphai::NodeFuture<'_> {
+                    #invoke_body
+                }
+            }
+        }
+    }
+
+    fn param_infos(&self) -> Vec<TokenStream> {
+        self.params
+            .iter()
+            .filter(|p| p.role == Role::Read)
+            .map(|param| {
+                let name = param.name();
+                let key = param.key();
+                let ty = &param.ty;
+                let ty = docs::compact_tokens(quote!(#ty));
+                let required = param.default.is_none() && param.option_inner().is_none();
+                let default = match &param.default {
+                    Some((_, expr)) => {
+                        let text = docs::compact_tokens(quote!(#expr));
+                        quote!(::core::option::Option::Some(#text))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                let doc = &param.doc;
+                quote! {
+                    ::graphai::ParamInfo {
+                        name: #name,
+                        key: #key,
+                        ty: #ty,
+                        required: #required,
+                        default: #default,
+                        doc: #doc,
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+impl NodeFn {
+    /// `invoke`: bind every parameter, call the body, turn its return into the output.
+    fn invoke_body(&self) -> TokenStream {
+        let ctx = ctx_ident();
+        let binder = Ident::new("__graphai_binder", Span::mixed_site());
+        let node = self.name();
+        let mut helpers = Vec::new();
+        let mut reads = Vec::new();
+        let mut read_vars = Vec::new();
+        let mut injections = Vec::new();
+        let mut all_vars = Vec::new();
+
+        for (index, param) in self.params.iter().enumerate() {
+            let var = format_ident!("__graphai_arg{}", index, span = Span::mixed_site());
+            all_vars.push(var.clone());
+            let ty = &param.ty;
+            match param.role {
+                Role::Callback => injections.push(quote! {
+                    let #var = ::graphai::__private::inject_callback::<#ty>(&#ctx);
+                }),
+                Role::State => injections.push(quote! {
+                    let #var = ::graphai::__private::inject_state::<#ty>(&#ctx);
+                }),
+                Role::Read => {
+                    let (helper, read) = read_param(index, param, &node, &binder);
+                    helpers.push(helper);
+                    reads.push(quote!(let #var = #read;));
+                    read_vars.push(var);
+                }
+            }
+        }
+
+        let bind = (!read_vars.is_empty()).then(|| {
+            quote! {
+                let (#(#read_vars,)*) = {
+                    let mut #binder = ::graphai::__private::Binder::new(&#ctx);
+                    #(#reads)*
+                    match (#(#read_vars,)*) {
+                        (#(::core::option::Option::Some(#read_vars),)*) => (#(#read_vars,)*),
+                        _ => return ::core::result::Result::Err(#binder.into_error()),
+                    }
+                };
+            }
+        });
+
+        let (output_helper, ret_span) = self.output_helper(&node);
+        let output_fn = Ident::new("__graphai_output", Span::mixed_site());
+        let call = quote_spanned!(ret_span=> Self::call(#(#all_vars),*).await);
+        let async_span = self
+            .func
+            .sig
+            .asyncness
+            .map_or_else(Span::call_site, |a| a.span);
+        let boxed = quote_spanned!(async_span=> ::std::boxed::Box::pin);
+        quote! {
+            #(#helpers)*
+            #output_helper
+            #boxed(async move {
+                #bind
+                #(#injections)*
+                #output_fn(#ctx.node(), #call)
+            })
+        }
+    }
+
+    /// The function that turns the body's return value into the node's output,
+    /// with the checks (and messages) for its types; and the span to blame.
+    fn output_helper(&self, node: &str) -> (TokenStream, Span) {
+        let output_fn = Ident::new("__graphai_output", Span::mixed_site());
+        let ret = match &self.output {
+            Output::Plain(ty) | Output::Fallible(ty) => ty,
+            // `validate` rejected this; `expand` never sees it.
+            Output::Missing(span) => return (TokenStream::new(), *span),
+        };
+        let node_lit = escape_braces(node);
+        let output_message = format!(
+            "node `{node_lit}` returns `{{Self}}`, which does not implement `serde::Serialize`"
+        );
+        let output_note = "return a `serde_json::Value` object, a `Map<String, Value>`, or a struct with `#[derive(serde::Serialize)]`; a `Result` is recognised when its type is spelled `Result<..>`";
+        let map = quote! {
+            ::core::result::Result<
+                ::graphai::Map<::std::string::String, ::graphai::Value>,
+                ::graphai::GraphError,
+            >
+        };
+        let output_trait = quote! {
+            #[diagnostic::on_unimplemented(
+                message = #output_message,
+                label = "a node's output is merged into the run state, so it must implement `serde::Serialize`",
+                note = #output_note,
+            )]
+            #[allow(non_camel_case_types)]
+            trait __graphai_Output: ::graphai::__private::NodeOutput {}
+            impl<T: ::graphai::__private::NodeOutput> __graphai_Output for T {}
+        };
+        let helper = if matches!(self.output, Output::Fallible(_)) {
+            let error_message = format!(
+                "node `{node_lit}` fails with `{{Self}}`, which does not convert into `graphai::Error`"
+            );
+            quote! {
+                #output_trait
+                #[diagnostic::on_unimplemented(
+                    message = #error_message,
+                    label = "a node's error becomes the `source` of `GraphError::Node`",
+                    note = "use `graphai::Error`, `anyhow::Error`, or a type that implements `std::error::Error + Send + Sync + 'static`",
+                )]
+                #[allow(non_camel_case_types)]
+                trait __graphai_Error: ::core::convert::Into<::graphai::Error> {}
+                impl<E: ::core::convert::Into<::graphai::Error>> __graphai_Error for E {}
+                fn #output_fn<T: __graphai_Output, E: __graphai_Error>(
+                    node: &str,
+                    result: ::core::result::Result<T, E>,
+                ) -> #map {
+                    ::graphai::__private::fallible_output(node, result)
+                }
+            }
+        } else {
+            quote! {
+                #output_trait
+                fn #output_fn<T: __graphai_Output>(node: &str, value: T) -> #map {
+                    ::graphai::__private::output(node, value)
+                }
+            }
+        };
+        (helper, ret.span())
+    }
+}
+
+/// The trait and function that read parameter `index`, and the expression that
+/// calls the function. The trait's diagnostic names the parameter and the node.
+fn read_param(
+    index: usize,
+    param: &Param,
+    node: &str,
+    binder: &Ident,
+) -> (TokenStream, TokenStream) {
+    let name = param.name();
+    let key = param.key();
+    let trait_ident = format_ident!("__graphai_param_{}", name);
+    let read_ident = format_ident!("__graphai_read{}", index);
+    let message = format!(
+        "parameter `{name}` of node `{}` cannot be read from the run state: `{{Self}}` does not implement `serde::Deserialize`",
+        escape_braces(node)
+    );
+    let label = format!(
+        "`{name}` is read from the run state, so its type must implement `serde::Deserialize`"
+    );
+    let mut notes = vec![
+        "derive it with `#[derive(serde::Deserialize)]`, or take a `serde_json::Value` and convert it in the body".to_owned(),
+    ];
+    let read_ty = param.option_inner().unwrap_or(&param.ty);
+    for (injected, param_name) in [("Callback", "callback"), ("State", "state")] {
+        if super::parse::last_segment_is(read_ty, injected) {
+            notes.push(format!(
+                "a `graphai::{injected}` is injected only into a parameter named `{param_name}`: rename `{name}` to `{param_name}`"
+            ));
+        }
+    }
+    let bound = quote!(::graphai::__private::FromState);
+    let (helper_fn, call) = if let Some(inner) = param.option_inner() {
+        (
+            quote! {
+                fn #read_ident<T: #trait_ident>(
+                    binder: &mut ::graphai::__private::Binder<'_, '_>,
+                    key: &'static str,
+                ) -> ::core::option::Option<::core::option::Option<T>> {
+                    binder.optional::<T>(key)
+                }
+            },
+            quote!(#read_ident::<#inner>(&mut #binder, #key)),
+        )
+    } else if let Some((_, expr)) = &param.default {
+        let ty = &param.ty;
+        (
+            quote! {
+                fn #read_ident<T: #trait_ident, F: ::core::ops::FnOnce() -> T>(
+                    binder: &mut ::graphai::__private::Binder<'_, '_>,
+                    key: &'static str,
+                    default: F,
+                ) -> ::core::option::Option<T> {
+                    binder.or_default::<T>(key, default)
+                }
+            },
+            quote!(#read_ident::<#ty, _>(&mut #binder, #key, || #expr)),
+        )
+    } else {
+        let ty = &param.ty;
+        (
+            quote! {
+                fn #read_ident<T: #trait_ident>(
+                    binder: &mut ::graphai::__private::Binder<'_, '_>,
+                    key: &'static str,
+                ) -> ::core::option::Option<T> {
+                    binder.required::<T>(key)
+                }
+            },
+            quote!(#read_ident::<#ty>(&mut #binder, #key)),
+        )
+    };
+    let helper = quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = #label, #(note = #notes,)*)]
+        #[allow(non_camel_case_types)]
+        trait #trait_ident: #bound {}
+        impl<T: #bound> #trait_ident for T {}
+        #helper_fn
+    };
+    (helper, call)
+}
+
+/// The `Context` parameter of `invoke`, invisible to the user's code.
+fn ctx_ident() -> Ident {
+    Ident::new("__graphai_ctx", Span::mixed_site())
+}
+
+/// `text` for a diagnostic message, where `{` and `}` are format syntax.
+fn escape_braces(text: &str) -> String {
+    text.replace('{', "{{").replace('}', "}}")
+}

@@ -1,0 +1,661 @@
+//! [`Callback`]: the queue through which streaming nodes send tokens to a consumer.
+
+mod event;
+mod format;
+pub mod sse;
+mod stream;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+pub use event::{EventType, GraphEvent};
+pub use stream::{EventStream, TokenStream};
+
+use event::Formats;
+use format::{SPECIAL_FIELDS, TOKEN_FIELDS, Template};
+use stream::Receiver;
+
+/// GraphAI's default `special_token_format`.
+const DEFAULT_SPECIAL_TOKEN_FORMAT: &str = "<{identifier}:{token}:{params}>";
+/// GraphAI's default `token_format`.
+const DEFAULT_TOKEN_FORMAT: &str = "{token}";
+
+/// Locks `mutex`; a panic elsewhere never leaves this module's data half-written.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Why a callback could not be built or could not send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// The stream was closed: the run ended or `close()` was called.
+    #[error(
+        "cannot {action}: the callback stream is closed (the run ended or `close()` was called)"
+    )]
+    Closed {
+        /// What was attempted: `send a token`, ``start node `a` ``, ..
+        action: String,
+    },
+    /// The consumer dropped the stream, so nobody reads what is sent.
+    #[error(
+        "the consumer of the callback stream went away: nobody reads its tokens any more, so streaming stops here"
+    )]
+    ConsumerGone,
+    /// [`Callback::call`] found the bounded queue full.
+    #[error(
+        "the callback queue is full ({capacity} events wait for the consumer): use `acall(..).await` to wait for room, or raise `capacity`"
+    )]
+    Full {
+        /// The queue's capacity.
+        capacity: usize,
+    },
+    /// The stream was already taken by `aiter()` or `events()`.
+    #[error(
+        "the callback stream was already taken by `{by}()`: a callback has one consumer, which reads either `aiter()` or `events()`, once"
+    )]
+    AlreadyTaken {
+        /// The method that took it: `"aiter"` or `"events"`.
+        by: &'static str,
+    },
+    /// The callback discards what it is sent and has no stream.
+    #[error(
+        "this callback discards its tokens and has no stream to read (streaming nodes get one under `execute`): pass your own `Callback` to `execute_with`"
+    )]
+    NoStream,
+    /// [`Callback::emit`] was given an `end` event.
+    #[error("`emit` cannot send an `end` event: the end of the stream is sent by `close()`")]
+    ReservedEvent,
+    /// A format string given to the builder is invalid.
+    #[error("invalid `{option}` {format:?}: {reason}")]
+    InvalidFormat {
+        /// `special_token_format` or `token_format`.
+        option: &'static str,
+        /// The format string as given.
+        format: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// `capacity(0)` was given to the builder.
+    #[error("`capacity(0)` would never accept a token: give a capacity of at least 1")]
+    ZeroCapacity,
+}
+
+/// The sending end of the queue.
+#[derive(Debug, Clone)]
+enum Sender {
+    Bounded(mpsc::Sender<GraphEvent>),
+    Unbounded(mpsc::UnboundedSender<GraphEvent>),
+}
+
+/// Where the receiving end is.
+#[derive(Debug)]
+enum Slot {
+    Ready(Receiver),
+    Taken(&'static str),
+    /// A discarding callback has no receiver.
+    Discard,
+}
+
+struct Shared {
+    formats: Arc<Formats>,
+    capacity: Option<usize>,
+    /// `None` once closed, and always for a discarding callback.
+    sender: Mutex<Option<Sender>>,
+    receiver: Mutex<Slot>,
+    closed: AtomicBool,
+    discard: bool,
+    /// Error events, delivered after the queue's last event and before the end.
+    errors: Arc<Mutex<Vec<GraphEvent>>>,
+    /// Nodes started with `start_node_inactive` whose end is still to come.
+    inactive: Mutex<HashSet<String>>,
+}
+
+/// The streaming queue shared by a run's streaming nodes and its consumer.
+///
+/// Producers send tokens with [`acall`](Self::acall) (or [`call`](Self::call)
+/// from sync code); the graph adds start and end markers around each
+/// streaming node and [`close`](Self::close)s the callback when the run ends.
+/// One consumer reads the queue either as GraphAI's strings,
+/// [`aiter`](Self::aiter), or as [`GraphEvent`]s, [`events`](Self::events).
+/// Cloning a `Callback` gives another handle to the same queue.
+///
+/// ```
+/// use futures::StreamExt;
+/// use graphai::Callback;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let callback = Callback::new();
+/// let tokens = callback.aiter()?;
+///
+/// callback.start_node("node_a").await?;
+/// callback.acall("Hello").await?;
+/// callback.call(" world")?;
+/// callback.end_node("node_a").await?;
+/// callback.close().await;
+///
+/// let tokens: Vec<String> = tokens.collect().await;
+/// assert_eq!(tokens, [
+///     "<graphai:node_a:start:>", "<graphai:node_a:>", "Hello", " world",
+///     "<graphai:node_a:end:>", "<graphai:END:>",
+/// ]);
+/// # Ok::<(), graphai::CallbackError>(())
+/// # }).unwrap();
+/// ```
+///
+/// By default the queue is unbounded, like GraphAI's. With
+/// [`capacity`](CallbackBuilder::capacity) it holds at most that many events:
+/// `acall` then waits for the consumer and `call` fails with
+/// [`CallbackError::Full`]. Once the consumer drops its stream, every send
+/// fails with [`CallbackError::ConsumerGone`], so a run whose reader left
+/// ends instead of waiting.
+#[derive(Clone)]
+pub struct Callback {
+    shared: Arc<Shared>,
+    node: Option<Arc<str>>,
+}
+
+impl Default for Callback {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Callback")
+            .field("identifier", &self.shared.formats.identifier)
+            .field("node", &self.node)
+            .field("capacity", &self.shared.capacity)
+            .field("discard", &self.shared.discard)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Callback {
+    /// A callback with GraphAI's defaults: identifier `graphai`, special
+    /// tokens `<{identifier}:{token}:{params}>`, tokens as they are, unbounded.
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .unwrap_or_else(|_| unreachable!("the default formats are valid"))
+    }
+
+    /// A builder for a callback with another identifier, formats or a capacity.
+    pub fn builder() -> CallbackBuilder {
+        CallbackBuilder::default()
+    }
+
+    /// A callback whose tokens go nowhere and that never blocks: what
+    /// streaming nodes get under plain `execute`.
+    pub(crate) fn discard() -> Self {
+        let formats = CallbackBuilder::default()
+            .formats()
+            .unwrap_or_else(|_| unreachable!("the default formats are valid"));
+        Self::from_parts(formats, None, None, Slot::Discard)
+    }
+
+    fn from_parts(
+        formats: Formats,
+        capacity: Option<usize>,
+        sender: Option<Sender>,
+        receiver: Slot,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                formats: Arc::new(formats),
+                capacity,
+                discard: sender.is_none(),
+                sender: Mutex::new(sender),
+                receiver: Mutex::new(receiver),
+                closed: AtomicBool::new(false),
+                errors: Arc::new(Mutex::new(Vec::new())),
+                inactive: Mutex::new(HashSet::new()),
+            }),
+            node: None,
+        }
+    }
+
+    /// Another handle to the same queue whose tokens and events carry `node`
+    /// (the `node` field of [`GraphEvent`]). The graph gives each streaming
+    /// node such a handle, so parallel nodes' tokens can be told apart.
+    pub fn for_node(&self, node: &str) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            node: Some(Arc::from(node)),
+        }
+    }
+
+    /// The node this handle attributes its tokens to, if any.
+    pub fn node(&self) -> Option<&str> {
+        self.node.as_deref()
+    }
+
+    /// The identifier in special tokens and events (`graphai` by default).
+    pub fn identifier(&self) -> &str {
+        &self.shared.formats.identifier
+    }
+
+    /// The queue's capacity; `None` when unbounded.
+    pub fn capacity(&self) -> Option<usize> {
+        self.shared.capacity
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    fn event(&self, kind: EventType) -> GraphEvent {
+        GraphEvent {
+            r#type: kind,
+            identifier: self.shared.formats.identifier.clone(),
+            token: None,
+            params: None,
+            node: self.node.as_deref().map(str::to_owned),
+        }
+    }
+
+    /// The sender to use, `None` to discard, or the error for a closed stream.
+    fn sender(&self, action: impl FnOnce() -> String) -> Result<Option<Sender>, CallbackError> {
+        let sender = lock(&self.shared.sender);
+        match &*sender {
+            Some(sender) => Ok(Some(sender.clone())),
+            None if self.shared.discard && !self.is_closed() => Ok(None),
+            None => Err(CallbackError::Closed { action: action() }),
+        }
+    }
+
+    async fn send(
+        &self,
+        event: GraphEvent,
+        action: impl FnOnce() -> String,
+    ) -> Result<(), CallbackError> {
+        match self.sender(action)? {
+            None => Ok(()),
+            Some(Sender::Bounded(sender)) => sender
+                .send(event)
+                .await
+                .map_err(|_| CallbackError::ConsumerGone),
+            Some(Sender::Unbounded(sender)) => {
+                sender.send(event).map_err(|_| CallbackError::ConsumerGone)
+            }
+        }
+    }
+
+    fn check_open(&self, action: impl FnOnce() -> String) -> Result<(), CallbackError> {
+        self.sender(action).map(drop)
+    }
+
+    /// Sends a token, waiting for room when the queue is bounded and full.
+    ///
+    /// # Errors
+    /// [`CallbackError::Closed`] after `close()`; [`CallbackError::ConsumerGone`]
+    /// when the consumer dropped its stream.
+    pub async fn acall(&self, token: impl Into<String>) -> Result<(), CallbackError> {
+        let mut event = self.event(EventType::Callback);
+        event.token = Some(token.into());
+        self.send(event, || "send a token".to_owned()).await
+    }
+
+    /// Sends a token from synchronous code; never blocks.
+    ///
+    /// # Errors
+    /// As [`acall`](Self::acall), and [`CallbackError::Full`] when the queue
+    /// is bounded and full (the token is not sent).
+    pub fn call(&self, token: impl Into<String>) -> Result<(), CallbackError> {
+        let mut event = self.event(EventType::Callback);
+        event.token = Some(token.into());
+        let sender = lock(&self.shared.sender);
+        match &*sender {
+            None if self.shared.discard && !self.is_closed() => Ok(()),
+            None => Err(CallbackError::Closed {
+                action: "send a token".to_owned(),
+            }),
+            Some(Sender::Unbounded(sender)) => {
+                sender.send(event).map_err(|_| CallbackError::ConsumerGone)
+            }
+            Some(Sender::Bounded(sender)) => sender.try_send(event).map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => CallbackError::Full {
+                    capacity: self.shared.capacity.unwrap_or_default(),
+                },
+                mpsc::error::TrySendError::Closed(_) => CallbackError::ConsumerGone,
+            }),
+        }
+    }
+
+    /// Sends a custom event (any type but `end`, any token and params).
+    ///
+    /// An empty `identifier` is replaced by the callback's, and a missing
+    /// `node` by this handle's. In the string stream the event shows as a
+    /// special token named by its type, followed by `:token` when it has one:
+    /// `<graphai:tool_call:search:query=rust>`.
+    ///
+    /// # Errors
+    /// [`CallbackError::ReservedEvent`] for an `end` event (use `close()`),
+    /// otherwise as [`acall`](Self::acall).
+    pub async fn emit(&self, mut event: GraphEvent) -> Result<(), CallbackError> {
+        if event.r#type == EventType::End {
+            return Err(CallbackError::ReservedEvent);
+        }
+        if event.identifier.is_empty() {
+            event.identifier.clone_from(&self.shared.formats.identifier);
+        }
+        if event.node.is_none() {
+            event.node = self.node.as_deref().map(str::to_owned);
+        }
+        let kind = event.r#type.clone();
+        self.send(event, || format!("emit a `{kind}` event")).await
+    }
+
+    /// Marks the start of node `name`: `<graphai:name:start:>` then
+    /// `<graphai:name:>` in the string stream, one `start_node` event.
+    ///
+    /// # Errors
+    /// As [`acall`](Self::acall).
+    pub async fn start_node(&self, name: &str) -> Result<(), CallbackError> {
+        self.check_open(|| format!("start node `{name}`"))?;
+        lock(&self.shared.inactive).remove(name);
+        let mut event = self.event(EventType::StartNode);
+        event.token = Some(name.to_owned());
+        event.node = Some(name.to_owned());
+        self.send(event, || format!("start node `{name}`")).await
+    }
+
+    /// Starts node `name` without markers (GraphAI's `start_node(name,
+    /// active=False)`): neither its start nor its end marker is sent. As in
+    /// GraphAI, tokens sent while it runs still go through.
+    ///
+    /// # Errors
+    /// [`CallbackError::Closed`] after `close()`.
+    pub async fn start_node_inactive(&self, name: &str) -> Result<(), CallbackError> {
+        self.check_open(|| format!("start node `{name}`"))?;
+        lock(&self.shared.inactive).insert(name.to_owned());
+        Ok(())
+    }
+
+    /// Marks the end of node `name`: `<graphai:name:end:>`, one `end_node`
+    /// event; nothing if the node was started inactive.
+    ///
+    /// # Errors
+    /// As [`acall`](Self::acall).
+    pub async fn end_node(&self, name: &str) -> Result<(), CallbackError> {
+        self.check_open(|| format!("end node `{name}`"))?;
+        if lock(&self.shared.inactive).remove(name) {
+            return Ok(());
+        }
+        let mut event = self.event(EventType::EndNode);
+        event.token = Some(name.to_owned());
+        event.node = Some(name.to_owned());
+        self.send(event, || format!("end node `{name}`")).await
+    }
+
+    /// Records the error of a failed run; the consumer gets it as one `error`
+    /// event (`<graphai:error:message=..,node=..>`) after every event sent
+    /// before and just before the end. Ignored once closed.
+    pub(crate) fn send_error(&self, message: &str, node: Option<&str>) {
+        if self.shared.discard || self.is_closed() {
+            return;
+        }
+        let mut params = Map::new();
+        params.insert("message".to_owned(), Value::from(message));
+        if let Some(node) = node {
+            params.insert("node".to_owned(), Value::from(node));
+        }
+        let mut event = self.event(EventType::Error);
+        event.params = Some(params);
+        event.node = node.map(str::to_owned);
+        lock(&self.shared.errors).push(event);
+    }
+
+    /// Closes the stream: nothing more can be sent, and the consumer gets the
+    /// end (`<graphai:END:>`) after what was already sent. Calling it again
+    /// does nothing.
+    pub async fn close(&self) {
+        let mut sender = lock(&self.shared.sender);
+        self.shared.closed.store(true, Ordering::Release);
+        // Dropping the last sender ends the queue; the stream then adds the end.
+        sender.take();
+    }
+
+    fn take_stream(&self, by: &'static str) -> Result<EventStream, CallbackError> {
+        let mut slot = lock(&self.shared.receiver);
+        match std::mem::replace(&mut *slot, Slot::Taken(by)) {
+            Slot::Ready(receiver) => Ok(EventStream::new(
+                receiver,
+                Arc::clone(&self.shared.errors),
+                Arc::clone(&self.shared.formats),
+            )),
+            Slot::Taken(first) => {
+                *slot = Slot::Taken(first);
+                Err(CallbackError::AlreadyTaken { by: first })
+            }
+            Slot::Discard => {
+                *slot = Slot::Discard;
+                Err(CallbackError::NoStream)
+            }
+        }
+    }
+
+    /// The stream as GraphAI's strings: `<graphai:node_a:start:>`,
+    /// `<graphai:node_a:>`, the node's tokens, `<graphai:node_a:end:>`, ..,
+    /// and `<graphai:END:>` last. A failed run's error shows as
+    /// `<graphai:error:message=..,node=..>` just before the end.
+    ///
+    /// # Errors
+    /// A callback has one consumer: [`CallbackError::AlreadyTaken`] when
+    /// `aiter()` or `events()` was called before.
+    pub fn aiter(&self) -> Result<TokenStream, CallbackError> {
+        self.take_stream("aiter").map(TokenStream::new)
+    }
+
+    /// The stream as [`GraphEvent`]s, ending with one `end` event; send them
+    /// over HTTP with [`GraphEvent::to_sse`].
+    ///
+    /// # Errors
+    /// As [`aiter`](Self::aiter).
+    pub fn events(&self) -> Result<EventStream, CallbackError> {
+        self.take_stream("events")
+    }
+}
+
+/// Builds a [`Callback`]; made by [`Callback::builder`].
+#[derive(Debug, Clone)]
+pub struct CallbackBuilder {
+    identifier: String,
+    special_token_format: String,
+    token_format: String,
+    capacity: Option<usize>,
+}
+
+impl Default for CallbackBuilder {
+    fn default() -> Self {
+        Self {
+            identifier: "graphai".to_owned(),
+            special_token_format: DEFAULT_SPECIAL_TOKEN_FORMAT.to_owned(),
+            token_format: DEFAULT_TOKEN_FORMAT.to_owned(),
+            capacity: None,
+        }
+    }
+}
+
+impl CallbackBuilder {
+    /// The identifier in special tokens and events (default `graphai`).
+    #[must_use]
+    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.identifier = identifier.into();
+        self
+    }
+
+    /// The format of markers and other special tokens (default
+    /// `<{identifier}:{token}:{params}>`). Placeholders: `{identifier}`,
+    /// `{token}` (`node_a:start`, `END`, ..) and `{params}` (`k=v,k2=v2`);
+    /// `{{` and `}}` are literal braces.
+    #[must_use]
+    pub fn special_token_format(mut self, format: impl Into<String>) -> Self {
+        self.special_token_format = format.into();
+        self
+    }
+
+    /// The format of streamed tokens in [`Callback::aiter`] (default
+    /// `{token}`); its one placeholder is `{token}`. (GraphAI 0.0.12 accepts
+    /// this option but does not apply it; this crate does.)
+    #[must_use]
+    pub fn token_format(mut self, format: impl Into<String>) -> Self {
+        self.token_format = format.into();
+        self
+    }
+
+    /// Bounds the queue to `capacity` events: [`Callback::acall`] then waits
+    /// for the consumer, and [`Callback::call`] fails when the queue is full.
+    #[must_use]
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    fn formats(&self) -> Result<Formats, CallbackError> {
+        let parse = |option, format: &str, fields| {
+            Template::parse(format, fields).map_err(|reason| CallbackError::InvalidFormat {
+                option,
+                format: format.to_owned(),
+                reason,
+            })
+        };
+        Ok(Formats {
+            identifier: self.identifier.clone(),
+            special: parse(
+                "special_token_format",
+                &self.special_token_format,
+                SPECIAL_FIELDS,
+            )?,
+            token: parse("token_format", &self.token_format, TOKEN_FIELDS)?,
+        })
+    }
+
+    /// Builds the callback.
+    ///
+    /// # Errors
+    /// [`CallbackError::InvalidFormat`] when a format string has an unknown
+    /// placeholder or an unbalanced brace; [`CallbackError::ZeroCapacity`]
+    /// for `capacity(0)`.
+    pub fn build(self) -> Result<Callback, CallbackError> {
+        let formats = self.formats()?;
+        let (sender, receiver) = match self.capacity {
+            Some(0) => return Err(CallbackError::ZeroCapacity),
+            Some(capacity) => {
+                let (sender, receiver) = mpsc::channel(capacity);
+                (Sender::Bounded(sender), Receiver::Bounded(receiver))
+            }
+            None => {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                (Sender::Unbounded(sender), Receiver::Unbounded(receiver))
+            }
+        };
+        Ok(Callback::from_parts(
+            formats,
+            self.capacity,
+            Some(sender),
+            Slot::Ready(receiver),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+    use std::time::Duration;
+
+    async fn within<F: std::future::Future>(future: F) -> F::Output {
+        tokio::time::timeout(Duration::from_secs(5), future)
+            .await
+            .expect("timed out")
+    }
+
+    #[tokio::test]
+    async fn discard_accepts_everything_without_blocking_and_has_no_stream() {
+        let callback = Callback::discard().for_node("n");
+        for i in 0..10_000 {
+            within(callback.acall(i.to_string())).await.unwrap();
+            callback.call("sync").unwrap();
+        }
+        within(callback.start_node("n")).await.unwrap();
+        within(callback.emit(GraphEvent::new("x"))).await.unwrap();
+        within(callback.end_node("n")).await.unwrap();
+        assert_eq!(callback.aiter().unwrap_err(), CallbackError::NoStream);
+        assert_eq!(callback.events().unwrap_err(), CallbackError::NoStream);
+        callback.close().await;
+        assert!(matches!(
+            callback.acall("late").await,
+            Err(CallbackError::Closed { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_run_error_comes_after_the_tokens_and_before_the_end() {
+        let callback = Callback::builder().capacity(1).build().unwrap();
+        let tokens = callback.aiter().unwrap();
+        callback.for_node("a").acall("partial").await.unwrap();
+        // The queue is full and nobody reads yet: recording the error must not wait.
+        callback.send_error("node `a` failed", Some("a"));
+        callback.close().await;
+        callback.send_error("ignored once closed", None);
+        let got: Vec<String> = within(tokens.collect()).await;
+        assert_eq!(
+            got,
+            [
+                "partial",
+                "<graphai:error:message=node `a` failed,node=a>",
+                "<graphai:END:>"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_run_error_is_one_error_event_with_message_and_node() {
+        let callback = Callback::new();
+        let events = callback.events().unwrap();
+        callback.send_error("the input must be an object", None);
+        callback.close().await;
+        let events: Vec<GraphEvent> = within(events.collect()).await;
+        assert_eq!(
+            events,
+            [
+                GraphEvent::new(EventType::Error)
+                    .with_identifier("graphai")
+                    .with_param("message", "the input must be an object"),
+                GraphEvent::new(EventType::End).with_identifier("graphai"),
+            ]
+        );
+        let callback = Callback::new();
+        let events = callback.events().unwrap();
+        callback.send_error("boom", Some("b"));
+        callback.close().await;
+        let events: Vec<GraphEvent> = within(events.collect()).await;
+        assert_eq!(events[0].node.as_deref(), Some("b"));
+        assert_eq!(events[0].params.as_ref().unwrap()["node"], "b");
+    }
+
+    #[test]
+    fn debug_shows_the_configuration() {
+        let callback = Callback::builder()
+            .identifier("app")
+            .capacity(3)
+            .build()
+            .unwrap()
+            .for_node("n");
+        assert_eq!(
+            format!("{callback:?}"),
+            "Callback { identifier: \"app\", node: Some(\"n\"), capacity: Some(3), discard: false, closed: false }"
+        );
+    }
+}

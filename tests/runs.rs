@@ -1,0 +1,203 @@
+//! Running graphs: node errors, panics, cancellation and `execute_many`.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use graphai::{Graph, GraphError, Value, json, node};
+
+#[derive(Debug, thiserror::Error)]
+#[error("the weather service is down")]
+struct ServiceDown;
+
+#[node(start)]
+async fn fetch(city: String) -> Result<Value, ServiceDown> {
+    if city == "atlantis" {
+        return Err(ServiceDown);
+    }
+    Ok(json!({ "forecast": format!("sun in {city}") }))
+}
+
+#[node(end)]
+async fn report(forecast: String) -> Value {
+    json!({ "report": forecast })
+}
+
+fn weather() -> graphai::CompiledGraph {
+    Graph::new()
+        .add_node(fetch)
+        .add_node(report)
+        .add_edge(fetch, report)
+        .compile()
+        .expect("compiles")
+}
+
+#[tokio::test]
+async fn a_node_error_is_the_source_and_is_printed_once() {
+    let err = weather()
+        .execute(json!({ "city": "atlantis" }))
+        .await
+        .expect_err("fails");
+    assert_eq!(err.to_string(), "node `fetch` failed");
+    let source = std::error::Error::source(&err).expect("the node's error is the source");
+    assert_eq!(source.to_string(), "the weather service is down");
+    assert!(source.downcast_ref::<ServiceDown>().is_some());
+    // A report that walks the chain names each thing once.
+    let mut chain = vec![err.to_string()];
+    let mut next = std::error::Error::source(&err);
+    while let Some(e) = next {
+        chain.push(e.to_string());
+        next = e.source();
+    }
+    assert_eq!(
+        chain,
+        ["node `fetch` failed", "the weather service is down"]
+    );
+}
+
+#[node(start)]
+async fn maybe_panic(city: String) -> Value {
+    if city == "boom" {
+        panic!("no city called {city}");
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    json!({ "forecast": city })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_names_the_node_and_does_not_take_down_other_runs() {
+    let graph = Graph::new()
+        .add_node(maybe_panic)
+        .add_node(report)
+        .add_edge(maybe_panic, report)
+        .compile()
+        .expect("compiles");
+    let results = graph
+        .execute_many(
+            [
+                json!({ "city": "paris" }),
+                json!({ "city": "boom" }),
+                json!({ "city": "rome" }),
+            ],
+            3,
+        )
+        .await;
+    assert_eq!(results[0].as_ref().expect("paris")["report"], "paris");
+    let err = results[1].as_ref().expect_err("boom panics");
+    assert_eq!(
+        err.to_string(),
+        "node `maybe_panic` panicked: no city called boom"
+    );
+    assert_eq!(results[2].as_ref().expect("rome")["report"], "rome");
+    // The graph is still usable after the panic.
+    graph
+        .execute(json!({ "city": "oslo" }))
+        .await
+        .expect("still works");
+}
+
+static STARTED: AtomicBool = AtomicBool::new(false);
+static FINISHED: AtomicBool = AtomicBool::new(false);
+static DROPPED: AtomicBool = AtomicBool::new(false);
+
+struct DropFlag;
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        DROPPED.store(true, Ordering::SeqCst);
+    }
+}
+
+#[node(start, end)]
+async fn long_running() -> Value {
+    let _flag = DropFlag;
+    STARTED.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    FINISHED.store(true, Ordering::SeqCst);
+    json!({})
+}
+
+#[tokio::test]
+async fn dropping_the_execute_future_cancels_the_run() {
+    let graph = Graph::new()
+        .add_node(long_running)
+        .compile()
+        .expect("compiles");
+    let outcome = tokio::time::timeout(Duration::from_millis(50), graph.execute(json!({}))).await;
+    assert!(outcome.is_err(), "the run cannot finish in 50ms");
+    assert!(STARTED.load(Ordering::SeqCst));
+    assert!(
+        DROPPED.load(Ordering::SeqCst),
+        "the node's future was dropped"
+    );
+    assert!(!FINISHED.load(Ordering::SeqCst));
+}
+
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+#[node(start, end)]
+async fn measured(n: u64) -> Value {
+    let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+    PEAK.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    if n == 3 {
+        return json!("not an object");
+    }
+    json!({ "double": n * 2, "thread": format!("{:?}", std::thread::current().id()) })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_many_keeps_input_order_bounds_concurrency_and_loses_nothing() {
+    let graph = Graph::new().add_node(measured).compile().expect("compiles");
+    let inputs: Vec<Value> = (0..12).map(|n| json!({ "n": n })).collect();
+    let results = graph.execute_many(inputs, 4).await;
+    assert_eq!(results.len(), 12);
+    for (n, result) in results.iter().enumerate() {
+        match (n, result) {
+            (3, Err(GraphError::InvalidOutput { node, found })) => {
+                assert_eq!((node.as_str(), found.as_str()), ("measured", "a string"));
+            }
+            (_, Ok(out)) => assert_eq!(out["double"], json!(n * 2)),
+            (_, other) => panic!("run {n}: {other:?}"),
+        }
+    }
+    let peak = PEAK.load(Ordering::SeqCst);
+    assert!(peak <= 4, "at most 4 at once, saw {peak}");
+    assert!(peak >= 2, "runs overlapped, saw {peak}");
+}
+
+#[node(start, end)]
+async fn busy(n: u64) -> Value {
+    // Blocking work, so that only a second worker thread can overlap runs.
+    std::thread::sleep(Duration::from_millis(30));
+    json!({ "n": n, "thread": format!("{:?}", std::thread::current().id()) })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_many_uses_every_worker_thread() {
+    let graph = Graph::new().add_node(busy).compile().expect("compiles");
+    let results = graph
+        .execute_many((0..8).map(|n| json!({ "n": n })), 8)
+        .await;
+    let mut threads: Vec<String> = results
+        .into_iter()
+        .map(|r| r.expect("runs")["thread"].as_str().unwrap_or("").to_owned())
+        .collect();
+    threads.sort();
+    threads.dedup();
+    assert_eq!(threads.len(), 2, "both workers ran graphs: {threads:?}");
+}
+
+#[node(start, end)]
+async fn pure(n: u64) -> Value {
+    json!({ "double": n * 2 })
+}
+
+#[test]
+fn execute_many_works_outside_a_tokio_runtime() {
+    let graph = Graph::new().add_node(pure).compile().expect("compiles");
+    let results =
+        futures::executor::block_on(graph.execute_many([json!({ "n": 1 }), json!({ "n": 2 })], 2));
+    assert_eq!(results[1].as_ref().expect("runs")["double"], 4);
+}
