@@ -1,110 +1,112 @@
 //! `graph!` builds the graph the builder would: each test writes one graph both
 //! ways, runs both on the same input, and compares what they return.
 
-use graphai::{Branch, CompiledGraph, Graph, GraphError, Map, Value, graph, json};
-
-/// Defines a node the way `#[node]` does (a braced struct implementing
-/// `graphai::Node`, and a fn returning its `NodeDef`). The body gets the
-/// `Context` and returns the output object.
-macro_rules! test_node {
-    ($vis:vis $name:ident [$($flag:ident),*] $(as $rename:literal)? |$ctx:ident| $body:expr) => {
-        #[allow(non_camel_case_types)]
-        $vis struct $name {}
-        impl graphai::Node for $name {
-            const NAME: &'static str = [$($rename,)? stringify!($name)][0];
-            const DOC: &'static str = "";
-            const IS_START: bool = has(&[$(stringify!($flag)),*], "start");
-            const IS_END: bool = has(&[$(stringify!($flag)),*], "end");
-            const IS_STREAM: bool = false;
-            const IS_ROUTER: bool = has(&[$(stringify!($flag)),*], "router");
-            const PARAMS: &'static [graphai::ParamInfo] = &[];
-            fn invoke($ctx: graphai::Context<'_>) -> graphai::NodeFuture<'_> {
-                Box::pin(async move { Ok(object($body)) })
-            }
-        }
-        #[allow(dead_code)]
-        $vis fn $name() -> graphai::NodeDef {
-            graphai::NodeDef::of::<$name>()
-        }
-    };
-}
-
-const fn has(flags: &[&str], flag: &str) -> bool {
-    let mut i = 0;
-    while i < flags.len() {
-        if flags[i].len() == flag.len() && starts_with(flags[i], flag) {
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
-const fn starts_with(text: &str, prefix: &str) -> bool {
-    let (text, prefix) = (text.as_bytes(), prefix.as_bytes());
-    let mut i = 0;
-    while i < prefix.len() {
-        if text[i] != prefix[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("a test node must return an object, got {other}"),
-    }
-}
+use graphai::{
+    Branch, CompiledGraph, Graph, GraphError, Map, State, Value, graph, json, node, router,
+};
 
 /// `{"path": "<path so far><name> "}`: the order nodes ran in.
-fn visit(ctx: &graphai::Context<'_>) -> Value {
-    let path = ctx.get("path").and_then(Value::as_str).unwrap_or("");
-    json!({ "path": format!("{path}{} ", ctx.node()) })
+fn visit(path: Option<String>, name: &str) -> Value {
+    json!({ "path": format!("{}{name} ", path.unwrap_or_default()) })
 }
 
-test_node!(begin[start] | ctx | visit(&ctx));
-test_node!(middle [] |ctx| visit(&ctx));
-test_node!(left [] |ctx| visit(&ctx));
-test_node!(right [] |ctx| visit(&ctx));
-test_node!(finish[end] | ctx | visit(&ctx));
-test_node!(left_end[end] | ctx | json!({ "left": ctx.get("path").cloned() }));
-test_node!(right_end[end] | ctx | json!({ "right": ctx.get("path").cloned() }));
-test_node!(only [start, end] |ctx| json!({ "seen": ctx.get("input").cloned() }));
-test_node!(choose[router] | ctx | json!({ "choice": ctx.get("route").cloned() }));
-test_node!(anywhere[router] | ctx | json!({ "choice": ctx.get("route").cloned() }));
-test_node!(renamed [end] as "finish_renamed" |ctx| visit(&ctx));
-test_node!(count [] |ctx| {
-    let n = ctx.get("n").and_then(Value::as_i64).unwrap_or(0);
+#[node(start)]
+async fn begin(path: Option<String>) -> Value {
+    visit(path, "begin")
+}
+
+#[node]
+async fn middle(path: Option<String>) -> Value {
+    visit(path, "middle")
+}
+
+#[node]
+async fn left(path: Option<String>) -> Value {
+    visit(path, "left")
+}
+
+#[node]
+async fn right(path: Option<String>) -> Value {
+    visit(path, "right")
+}
+
+#[node(end)]
+async fn finish(path: Option<String>) -> Value {
+    visit(path, "finish")
+}
+
+#[node(end)]
+async fn left_end(path: Option<String>) -> Value {
+    json!({ "left": path })
+}
+
+#[node(end)]
+async fn right_end(path: Option<String>) -> Value {
+    json!({ "right": path })
+}
+
+#[node(start, end)]
+async fn only(input: Value) -> Value {
+    json!({ "seen": input })
+}
+
+#[router]
+async fn choose(route: String) -> Value {
+    json!({ "choice": route })
+}
+
+#[router]
+async fn anywhere(route: String) -> Value {
+    json!({ "choice": route })
+}
+
+#[node(end, name = "finish_renamed")]
+async fn renamed(path: Option<String>) -> Value {
+    visit(path, "finish_renamed")
+}
+
+#[node]
+async fn count(#[default(0)] n: i64) -> Value {
     json!({ "n": n + 1 })
-});
-test_node!(
-    again[router] | ctx | {
-        let n = ctx.get("n").and_then(Value::as_i64).unwrap_or(0);
-        json!({ "choice": if n < 3 { "count" } else { "finish" } })
-    }
-);
-test_node!(from_state[start] | ctx | json!({ "greeting": ctx.state().get("greeting") }));
-test_node!(log [] |ctx| {
-    let path = ctx.get("path").and_then(Value::as_str).unwrap_or("").to_owned();
-    ctx.state().update_with(|state| {
-        let seen = state.get("logged").and_then(Value::as_str).unwrap_or("").to_owned();
-        state.insert("logged".into(), json!(format!("{seen}[{path}]")));
+}
+
+#[router]
+async fn again(#[default(0)] n: i64) -> Value {
+    json!({ "choice": if n < 3 { "count" } else { "finish" } })
+}
+
+#[node(start)]
+async fn from_state(state: State) -> Value {
+    json!({ "greeting": state.get("greeting") })
+}
+
+/// Appends `[<path>]` to the shared state's `logged`.
+#[node]
+async fn log(path: Option<String>, state: State) -> Value {
+    let seen = path.clone().unwrap_or_default();
+    state.update_with(|shared| {
+        let logged = shared.get("logged").and_then(Value::as_str).unwrap_or("");
+        let logged = format!("{logged}[{seen}]");
+        shared.insert("logged".into(), json!(logged));
     });
-    visit(&ctx)
-});
+    visit(path, "log")
+}
 
 mod tools {
     use super::*;
 
-    test_node!(pub search [] |ctx| json!({ "found": format!("{} result", ctx.get("q").and_then(Value::as_str).unwrap_or("")) }));
+    #[node]
+    pub async fn search(q: String) -> Value {
+        json!({ "found": format!("{q} result") })
+    }
 
     pub mod deep {
         use super::*;
 
-        test_node!(pub answer [end] |ctx| json!({ "answer": ctx.get("found").cloned() }));
+        #[node(end)]
+        pub async fn answer(found: Value) -> Value {
+            json!({ "answer": found })
+        }
     }
 }
 

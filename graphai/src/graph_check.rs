@@ -73,102 +73,137 @@ pub const NO_SOURCES: [GraphNode; 0] = [];
 
 /// The wiring of a `graph!`: its nodes in order of first appearance, and its
 /// edges as indices into `nodes`.
-pub struct Wiring<const N: usize> {
+pub struct Wiring<const N: usize, const E: usize> {
     /// The nodes.
     pub nodes: [GraphNode; N],
-    /// Regular edges (`->`, `=>`): the runtime's successors and router destinations.
-    pub next: &'static [(usize, usize)],
-    /// Join and branch edges: they count for reachability and cycles only.
-    pub side: &'static [(usize, usize)],
+    /// The edges, `(from, to)`: first the regular ones (`->`, `=>`: the
+    /// runtime's successors and router destinations), then joins and branches,
+    /// which count for reachability and cycles only.
+    pub edges: [(usize, usize); E],
+    /// How many of `edges` are regular.
+    pub next: usize,
 }
 
+const NEW: u8 = 0;
 const OPEN: u8 = 1;
 const DONE: u8 = 2;
 
-impl<const N: usize> Wiring<N> {
-    const fn start_count(&self) -> usize {
-        let mut count = 0;
-        let mut i = 0;
-        while i < N {
-            if self.nodes[i].start {
-                count += 1;
-            }
-            i += 1;
+impl<const N: usize, const E: usize> Wiring<N, E> {
+    /// Works out, once, everything the checks ask: start nodes, reachability,
+    /// names taken twice, and the edges that close cycles. Linear in the size
+    /// of the graph, but for the name comparisons.
+    pub const fn check(self) -> Checked<N, E> {
+        // The edges out of each node, in declaration order: `order[first[u]..][..count[u]]`.
+        let mut count = [0; N];
+        let mut k = 0;
+        while k < E {
+            count[self.edges[k].0] += 1;
+            k += 1;
         }
-        count
-    }
+        let mut first = [0; N];
+        let mut u = 1;
+        while u < N {
+            first[u] = first[u - 1] + count[u - 1];
+            u += 1;
+        }
+        let mut order = [0; E];
+        let mut fill = first;
+        k = 0;
+        while k < E {
+            let from = self.edges[k].0;
+            order[fill[from]] = k;
+            fill[from] += 1;
+            k += 1;
+        }
 
+        let mut starts = 0;
+        let mut start = 0;
+        let mut has_end = false;
+        let mut same_name_as = [None; N];
+        u = 0;
+        while u < N {
+            if self.nodes[u].start {
+                starts += 1;
+                start = u;
+            }
+            has_end |= self.nodes[u].end;
+            let mut earlier = 0;
+            while earlier < u && same_name_as[u].is_none() {
+                if str_eq(self.nodes[earlier].name, self.nodes[u].name) {
+                    same_name_as[u] = Some(earlier);
+                }
+                earlier += 1;
+            }
+            u += 1;
+        }
+        let start = if starts == 1 { Some(start) } else { None };
+
+        let mut checked = Checked {
+            wiring: self,
+            starts,
+            start,
+            has_end,
+            same_name_as,
+            reached: [false; N],
+            parent: [0; N],
+            closes_cycle: [false; E],
+        };
+        if let Some(start) = start {
+            checked.reached = checked.reach(start, &first, &count, &order);
+        }
+        checked.find_cycles(&first, &count, &order);
+        checked
+    }
+}
+
+/// A [`Wiring`] and what [`Wiring::check`] found out about it.
+pub struct Checked<const N: usize, const E: usize> {
+    /// The wiring.
+    pub wiring: Wiring<N, E>,
+    starts: usize,
     /// The start node, when exactly one node is marked `start`.
-    const fn start(&self) -> Option<usize> {
-        if self.start_count() != 1 {
-            return None;
-        }
-        let mut i = 0;
-        while !self.nodes[i].start {
-            i += 1;
-        }
-        Some(i)
-    }
+    start: Option<usize>,
+    has_end: bool,
+    /// For each node, an earlier node with the same name.
+    same_name_as: [Option<usize>; N],
+    /// The nodes the start node reaches.
+    reached: [bool; N],
+    /// Each node's parent in the depth-first walk of `find_cycles`.
+    parent: [usize; N],
+    /// The back edges of that walk: each cycle has at least one.
+    closes_cycle: [bool; E],
+}
 
-    /// Whether some node is marked `start`.
-    pub const fn has_start(&self) -> bool {
-        self.start_count() > 0
-    }
-
-    /// Whether some node is marked `end`.
-    pub const fn has_end(&self) -> bool {
-        let mut i = 0;
-        while i < N {
-            if self.nodes[i].end {
-                return true;
-            }
-            i += 1;
-        }
-        false
-    }
-
-    /// Whether each of `nodes` is a router.
-    pub const fn all_routers(&self, nodes: &[usize]) -> bool {
-        let mut i = 0;
-        while i < nodes.len() {
-            if !self.nodes[nodes[i]].router {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    }
-
-    const fn edge_count(&self) -> usize {
-        self.next.len() + self.side.len()
-    }
-
-    /// Edge `k` of `next` followed by `side`.
-    const fn edge(&self, k: usize) -> (usize, usize) {
-        if k < self.next.len() {
-            self.next[k]
-        } else {
-            self.side[k - self.next.len()]
-        }
-    }
-
+impl<const N: usize, const E: usize> Checked<N, E> {
     /// A router without declared destinations may choose any node.
-    const fn routes_anywhere(&self, node: usize) -> bool {
-        if !self.nodes[node].router {
+    const fn routes_anywhere(
+        &self,
+        node: usize,
+        first: &[usize; N],
+        count: &[usize; N],
+        order: &[usize; E],
+    ) -> bool {
+        if !self.wiring.nodes[node].router {
             return false;
         }
-        let mut k = 0;
-        while k < self.next.len() {
-            if self.next[k].0 == node {
+        let mut i = 0;
+        while i < count[node] {
+            if order[first[node] + i] < self.wiring.next {
                 return false;
             }
-            k += 1;
+            i += 1;
         }
         true
     }
 
     /// The nodes some path from `from` reaches, `from` included.
-    const fn reachable(&self, from: usize) -> [bool; N] {
+    const fn reach(
+        &self,
+        from: usize,
+        first: &[usize; N],
+        count: &[usize; N],
+        order: &[usize; E],
+    ) -> [bool; N] {
         let mut seen = [false; N];
         let mut stack = [0; N];
         seen[from] = true;
@@ -177,31 +212,89 @@ impl<const N: usize> Wiring<N> {
         while top > 0 {
             top -= 1;
             let node = stack[top];
-            let anywhere = self.routes_anywhere(node);
-            // Each node once, each edge out of `node` once: O(N + E) per node.
-            let mut k = 0;
-            let count = if anywhere { N } else { self.edge_count() };
-            while k < count {
-                let (from, to) = if anywhere { (node, k) } else { self.edge(k) };
-                if from == node && !seen[to] {
+            let anywhere = self.routes_anywhere(node, first, count, order);
+            let fanout = if anywhere { N } else { count[node] };
+            let mut i = 0;
+            while i < fanout {
+                let to = if anywhere {
+                    i
+                } else {
+                    self.wiring.edges[order[first[node] + i]].1
+                };
+                if !seen[to] {
                     seen[to] = true;
                     stack[top] = to;
                     top += 1;
                 }
-                k += 1;
+                i += 1;
             }
         }
         seen
     }
 
-    const fn same_name(&self, a: usize, b: usize) -> bool {
-        let (a, b) = (self.nodes[a].name.as_bytes(), self.nodes[b].name.as_bytes());
-        if a.len() != b.len() {
-            return false;
+    /// A depth-first walk from the start node, then from each node in order,
+    /// marking its back edges in `closes_cycle`.
+    const fn find_cycles(&mut self, first: &[usize; N], count: &[usize; N], order: &[usize; E]) {
+        let mut mark = [NEW; N];
+        let mut next_edge = *first;
+        let mut path = [0; N];
+        let mut round = 0;
+        while round <= N {
+            let root = match (round, self.start) {
+                (0, Some(start)) => start,
+                (0, None) => 0,
+                (n, _) => n - 1,
+            };
+            round += 1;
+            if mark[root] != NEW {
+                continue;
+            }
+            mark[root] = OPEN;
+            self.parent[root] = root;
+            path[0] = root;
+            let mut depth = 1;
+            while depth > 0 {
+                let node = path[depth - 1];
+                if next_edge[node] == first[node] + count[node] {
+                    mark[node] = DONE;
+                    depth -= 1;
+                    continue;
+                }
+                let k = order[next_edge[node]];
+                next_edge[node] += 1;
+                let to = self.wiring.edges[k].1;
+                if mark[to] == NEW {
+                    mark[to] = OPEN;
+                    self.parent[to] = node;
+                    path[depth] = to;
+                    depth += 1;
+                } else if mark[to] == OPEN {
+                    self.closes_cycle[k] = true;
+                }
+            }
         }
+    }
+
+    /// Whether some node is marked `start`.
+    pub const fn has_start(&self) -> bool {
+        self.starts > 0
+    }
+
+    /// Whether some node is marked `end`.
+    pub const fn has_end(&self) -> bool {
+        self.has_end
+    }
+
+    /// Whether node `node` is a router.
+    pub const fn is_router(&self, node: usize) -> bool {
+        self.wiring.nodes[node].router
+    }
+
+    /// Whether each of `nodes` is a router.
+    pub const fn all_routers(&self, nodes: &[usize]) -> bool {
         let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
+        while i < nodes.len() {
+            if !self.is_router(nodes[i]) {
                 return false;
             }
             i += 1;
@@ -213,108 +306,96 @@ impl<const N: usize> Wiring<N> {
     /// earlier node, it is one of several start nodes, or the start node does
     /// not reach it.
     pub const fn problem(&self, node: usize) -> Option<Message> {
-        let this = &self.nodes[node];
-        let mut earlier = 0;
-        while earlier < node {
-            if self.same_name(earlier, node) {
-                return Some(
-                    Message::new()
-                        .push("node name ")
-                        .code(this.name)
-                        .push(" is taken twice, by ")
-                        .code(self.nodes[earlier].path)
-                        .push(" and ")
-                        .code(this.path)
-                        .push(": if they are one node, write it one way; if not, rename one with `#[node(name = \"..\")]`"),
-                );
-            }
-            earlier += 1;
-        }
-        if this.start && self.start_count() > 1 {
-            let mut starts = [false; N];
-            let mut i = 0;
-            while i < N {
-                starts[i] = self.nodes[i].start;
-                i += 1;
-            }
+        let nodes = &self.wiring.nodes;
+        let this = &nodes[node];
+        if let Some(earlier) = self.same_name_as[node] {
             return Some(
                 Message::new()
-                    .push("several start nodes: ")
-                    .list(&self.nodes, &starts)
-                    .push("; a graph has exactly one, keep `start` on one of them"),
+                    .push("node name ")
+                    .code(this.name)
+                    .push(" is taken twice, by ")
+                    .code(nodes[earlier].path)
+                    .push(" and ")
+                    .code(this.path)
+                    .push(": if they are one node, write it one way; if not, rename one with `#[node(name = \"..\")]`"),
             );
         }
-        if let Some(start) = self.start()
-            && !self.reachable(start)[node]
+        if this.start && self.starts > 1 {
+            let mut message = Message::new().push("several start nodes: ");
+            let mut listed = 0;
+            let mut i = 0;
+            while i < N {
+                if nodes[i].start {
+                    if listed > 0 {
+                        message = message.push(", ");
+                    }
+                    message = message.code(nodes[i].path);
+                    listed += 1;
+                }
+                i += 1;
+            }
+            return Some(message.push("; a graph has exactly one, keep `start` on one of them"));
+        }
+        if let Some(start) = self.start
+            && !self.reached[node]
         {
             return Some(
                 Message::new()
                     .code(this.path)
                     .push(" cannot be reached from the start node ")
-                    .code(self.nodes[start].path)
+                    .code(nodes[start].path)
                     .push(": add an edge into it, or remove it from the graph"),
             );
         }
         None
     }
 
-    /// The cycle that edge `edge` closes, if a depth-first walk (from the
-    /// start node, then from each node in order) meets it as a back edge.
-    /// Every cycle has at least one such edge; each edge of a cycle that is not
-    /// one gets `None`, so each cycle is reported once or a few times, not once
-    /// per edge.
+    /// The cycle that edge `edge` closes, if it is one of the back edges
+    /// [`Wiring::check`] found: every cycle has at least one, and an edge
+    /// that is not one gets `None`, so each cycle is reported once or a few
+    /// times, not once per edge.
     pub const fn cycle(&self, edge: usize) -> Option<Message> {
-        let mut mark = [0u8; N];
-        // The open path: each node with the index of the next edge to try.
-        let mut path = [(0usize, 0usize); N];
-        let first = match self.start() {
-            Some(start) => start,
-            None => 0,
-        };
-        let mut round = 0;
-        while round <= N {
-            let root = if round == 0 { first } else { round - 1 };
-            round += 1;
-            if N == 0 || mark[root] != 0 {
-                continue;
-            }
-            mark[root] = OPEN;
-            path[0] = (root, 0);
-            let mut depth = 1;
-            while depth > 0 {
-                let (node, k) = path[depth - 1];
-                if k == self.edge_count() {
-                    mark[node] = DONE;
-                    depth -= 1;
-                    continue;
-                }
-                path[depth - 1].1 = k + 1;
-                let (from, to) = self.edge(k);
-                if from != node {
-                    continue;
-                }
-                if mark[to] == 0 {
-                    mark[to] = OPEN;
-                    path[depth] = (to, 0);
-                    depth += 1;
-                } else if mark[to] == OPEN && k == edge {
-                    let mut message = Message::new().push("this edge closes the cycle `");
-                    let mut at = 0;
-                    while path[at].0 != to {
-                        at += 1;
-                    }
-                    while at < depth {
-                        message = message.push(self.nodes[path[at].0].path).push(" -> ");
-                        at += 1;
-                    }
-                    return Some(message.push(self.nodes[to].path).push(
-                        "`, and `strict: true` forbids cycles: remove an edge of the cycle, or drop `strict: true`",
-                    ));
-                }
-            }
+        if !self.closes_cycle[edge] {
+            return None;
         }
-        None
+        let (from, to) = self.wiring.edges[edge];
+        // The walk's path from `to` down to `from`, read upwards from `from`.
+        let mut upwards = [0; N];
+        let mut len = 0;
+        let mut node = from;
+        while node != to {
+            upwards[len] = node;
+            len += 1;
+            node = self.parent[node];
+        }
+        let mut message = Message::new()
+            .push("this edge closes the cycle `")
+            .push(self.wiring.nodes[to].path);
+        while len > 0 {
+            len -= 1;
+            message = message
+                .push(" -> ")
+                .push(self.wiring.nodes[upwards[len]].path);
+        }
+        Some(message.push(" -> ").push(self.wiring.nodes[to].path).push(
+            "`, and `strict: true` forbids cycles: remove an edge of the cycle, or drop `strict: true`",
+        ))
     }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// A compile-time error message, built by const fns into a fixed buffer.
@@ -373,23 +454,6 @@ impl Message {
         self.push("`").push(text).push("`")
     }
 
-    /// Appends the paths of the nodes picked by `which`, comma-separated.
-    const fn list<const N: usize>(mut self, nodes: &[GraphNode; N], which: &[bool; N]) -> Self {
-        let mut first = true;
-        let mut i = 0;
-        while i < N {
-            if which[i] {
-                if !first {
-                    self = self.push(", ");
-                }
-                self = self.code(nodes[i].path);
-                first = false;
-            }
-            i += 1;
-        }
-        self
-    }
-
     /// The message.
     pub const fn as_str(&self) -> &str {
         match std::str::from_utf8(self.bytes.split_at(self.len).0) {
@@ -442,15 +506,33 @@ mod tests {
         node(name, false, false, false)
     }
 
-    fn problems<const N: usize>(wiring: &Wiring<N>) -> Vec<Option<String>> {
+    /// `next` regular edges, then `side` joins and branches.
+    fn checked<const N: usize, const E: usize>(
+        nodes: [GraphNode; N],
+        next: &[(usize, usize)],
+        side: &[(usize, usize)],
+    ) -> Checked<N, E> {
+        let mut edges = [(0, 0); E];
+        for (k, &edge) in next.iter().chain(side).enumerate() {
+            edges[k] = edge;
+        }
+        Wiring {
+            nodes,
+            edges,
+            next: next.len(),
+        }
+        .check()
+    }
+
+    fn problems<const N: usize, const E: usize>(checked: &Checked<N, E>) -> Vec<Option<String>> {
         (0..N)
-            .map(|i| wiring.problem(i).map(|m| m.as_str().to_owned()))
+            .map(|i| checked.problem(i).map(|m| m.as_str().to_owned()))
             .collect()
     }
 
-    fn cycles<const N: usize>(wiring: &Wiring<N>) -> Vec<Option<String>> {
-        (0..wiring.edge_count())
-            .map(|k| wiring.cycle(k).map(|m| m.as_str().to_owned()))
+    fn cycles<const N: usize, const E: usize>(checked: &Checked<N, E>) -> Vec<Option<String>> {
+        (0..E)
+            .map(|k| checked.cycle(k).map(|m| m.as_str().to_owned()))
             .collect()
     }
 
@@ -460,22 +542,18 @@ mod tests {
 
     #[test]
     fn a_wired_graph_has_no_problems() {
-        let wiring = Wiring {
-            nodes: [START, plain("a"), plain("b"), END],
-            next: &[(0, 1), (0, 2)],
-            side: &[(1, 3), (2, 3)],
-        };
+        let wiring = checked::<_, 4>(
+            [START, plain("a"), plain("b"), END],
+            &[(0, 1), (0, 2)],
+            &[(1, 3), (2, 3)],
+        );
         assert_eq!(problems(&wiring), [None, None, None, None]);
         assert!(wiring.has_start() && wiring.has_end());
     }
 
     #[test]
     fn names_the_node_the_start_node_cannot_reach() {
-        let wiring = Wiring {
-            nodes: [START, END, plain("orphan")],
-            next: &[(0, 1), (2, 1)],
-            side: &[],
-        };
+        let wiring = checked::<_, 2>([START, END, plain("orphan")], &[(0, 1), (2, 1)], &[]);
         assert_eq!(
             problems(&wiring)[2].as_deref(),
             Some(
@@ -486,73 +564,46 @@ mod tests {
 
     #[test]
     fn a_router_without_destinations_reaches_every_node() {
-        let anywhere = Wiring {
-            nodes: [START, ROUTER, END, plain("x")],
-            next: &[(0, 1)],
-            side: &[],
-        };
+        let anywhere = checked::<_, 1>([START, ROUTER, END, plain("x")], &[(0, 1)], &[]);
         assert_eq!(problems(&anywhere), [None, None, None, None]);
-        let declared = Wiring {
-            nodes: [START, ROUTER, END, plain("x")],
-            next: &[(0, 1), (1, 2)],
-            side: &[],
-        };
+        let declared = checked::<_, 2>([START, ROUTER, END, plain("x")], &[(0, 1), (1, 2)], &[]);
         assert!(declared.problem(3).is_some());
         assert!(declared.problem(2).is_none());
     }
 
     #[test]
     fn branch_and_join_edges_reach_their_destinations() {
-        let wiring = Wiring {
-            nodes: [START, END, plain("log")],
-            next: &[(0, 1)],
-            side: &[(0, 2)],
-        };
+        let wiring = checked::<_, 2>([START, END, plain("log")], &[(0, 1)], &[(0, 2)]);
         assert_eq!(problems(&wiring), [None, None, None]);
     }
 
     #[test]
     fn names_every_start_node_on_each() {
-        let wiring = Wiring {
-            nodes: [START, node("again", true, false, false), END],
-            next: &[(0, 2), (1, 2)],
-            side: &[],
-        };
+        let wiring = checked::<_, 2>(
+            [START, node("again", true, false, false), END],
+            &[(0, 2), (1, 2)],
+            &[],
+        );
         let several = "several start nodes: `begin`, `again`; a graph has exactly one, keep `start` on one of them";
         assert_eq!(
             problems(&wiring),
             [Some(several.to_owned()), Some(several.to_owned()), None]
         );
-        let none = Wiring {
-            nodes: [plain("a"), END],
-            next: &[(0, 1)],
-            side: &[],
-        };
+        let none = checked::<_, 1>([plain("a"), END], &[(0, 1)], &[]);
         assert!(!none.has_start());
         assert_eq!(
             problems(&none),
             [None, None],
             "no start: nothing to reach from"
         );
-        assert!(
-            !Wiring {
-                nodes: [START],
-                next: &[],
-                side: &[]
-            }
-            .has_end()
-        );
+        assert!(!checked::<_, 0>([START], &[], &[]).has_end());
     }
 
     #[test]
     fn names_a_name_taken_twice_with_both_paths() {
         let mut again = END;
         again.path = "tools::finish";
-        let wiring = Wiring {
-            nodes: [START, END, again],
-            next: &[(0, 1), (0, 2)],
-            side: &[],
-        };
+        let wiring = checked::<_, 2>([START, END, again], &[(0, 1), (0, 2)], &[]);
         assert_eq!(
             problems(&wiring)[2].as_deref(),
             Some(
@@ -564,33 +615,26 @@ mod tests {
 
     #[test]
     fn a_cycle_is_blamed_on_the_edge_that_closes_it() {
-        let wiring = Wiring {
-            nodes: [START, plain("draft"), plain("review"), END],
-            next: &[(0, 1), (1, 2), (2, 3), (2, 1)],
-            side: &[],
-        };
+        let wiring = checked::<_, 4>(
+            [START, plain("draft"), plain("review"), END],
+            &[(0, 1), (1, 2), (2, 3), (2, 1)],
+            &[],
+        );
         let closes = "this edge closes the cycle `draft -> review -> draft`, and `strict: true` forbids cycles: remove an edge of the cycle, or drop `strict: true`";
         assert_eq!(cycles(&wiring), [None, None, None, Some(closes.to_owned())]);
     }
 
     #[test]
     fn finds_self_loops_and_cycles_through_side_edges_but_not_diamonds() {
-        let self_loop = Wiring {
-            nodes: [START, END],
-            next: &[(0, 1), (1, 1)],
-            side: &[],
-        };
+        let self_loop = checked::<_, 2>([START, END], &[(0, 1), (1, 1)], &[]);
         assert!(
             cycles(&self_loop)[1]
                 .as_deref()
                 .unwrap()
                 .contains("`finish -> finish`")
         );
-        let through_branch = Wiring {
-            nodes: [START, END, plain("log")],
-            next: &[(0, 1), (2, 0)],
-            side: &[(0, 2)],
-        };
+        let through_branch =
+            checked::<_, 3>([START, END, plain("log")], &[(0, 1), (2, 0)], &[(0, 2)]);
         assert_eq!(
             cycles(&through_branch)
                 .iter()
@@ -598,11 +642,11 @@ mod tests {
                 .count(),
             1
         );
-        let diamond = Wiring {
-            nodes: [START, plain("a"), plain("b"), END],
-            next: &[(0, 1), (0, 2), (1, 3), (2, 3)],
-            side: &[],
-        };
+        let diamond = checked::<_, 4>(
+            [START, plain("a"), plain("b"), END],
+            &[(0, 1), (0, 2), (1, 3), (2, 3)],
+            &[],
+        );
         assert_eq!(cycles(&diamond), [None, None, None, None]);
     }
 

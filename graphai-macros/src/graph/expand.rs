@@ -5,7 +5,7 @@ use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::Expr;
 
-use super::check::{Call, EdgeKind, Plan};
+use super::check::{Call, Edge, EdgeKind, Plan};
 
 type Spans = (Span, Span);
 
@@ -69,7 +69,7 @@ fn fields_struct(plan: &Plan) -> TokenStream {
                 #(#fields: ::graphai::__private::GraphNode,)*
             }
             #name {
-                #(#fields: GRAPH.nodes[#indices],)*
+                #(#fields: GRAPH.wiring.nodes[#indices],)*
             }
         }
     }
@@ -83,24 +83,25 @@ fn wiring(plan: &Plan) -> TokenStream {
         let (path, text) = (&node.path, &node.text);
         quote_spanned!(node.spans.0=> ::graphai::__private::GraphNode::of::<#path>(#text))
     });
-    let pairs = |next: bool| {
-        let pairs = plan
-            .edges
+    let edges = wiring_order(plan);
+    let edge_count = index(edges.len());
+    let next = index(
+        plan.edges
             .iter()
-            .filter(move |edge| (edge.kind == EdgeKind::Next) == next)
-            .map(|edge| {
-                let (from, to) = (index(edge.from), index(edge.to));
-                quote!((#from, #to))
-            });
-        quote!(&[#(#pairs),*])
-    };
-    let (next, side) = (pairs(true), pairs(false));
+            .filter(|e| e.kind == EdgeKind::Next)
+            .count(),
+    );
+    let edges = edges.iter().map(|edge| {
+        let (from, to) = (index(edge.from), index(edge.to));
+        quote!((#from, #to))
+    });
     quote! {
-        const GRAPH: ::graphai::__private::Wiring<#count> = ::graphai::__private::Wiring {
+        const GRAPH: ::graphai::__private::Checked<#count, #edge_count> = ::graphai::__private::Wiring {
             nodes: [#(#nodes),*],
+            edges: [#(#edges),*],
             next: #next,
-            side: #side,
-        };
+        }
+        .check();
     }
 }
 
@@ -130,7 +131,7 @@ fn checks(plan: &Plan) -> Vec<TokenStream> {
         checks.push(if used.routed {
             check(
                 used.spans,
-                quote!(!GRAPH.nodes[#i].router),
+                quote!(!GRAPH.is_router(#i)),
                 message(format!(
                     "`{text}` is used with `=>`, which lists a router's destinations, but it is not a router: declare it with `#[router]`, or use `->`"
                 )),
@@ -138,7 +139,7 @@ fn checks(plan: &Plan) -> Vec<TokenStream> {
         } else {
             check(
                 used.spans,
-                quote!(GRAPH.nodes[#i].router),
+                quote!(GRAPH.is_router(#i)),
                 message(format!(
                     "`{text}` is a router: list the nodes it may choose with `=>`, as in `{text} => [a, b]`, not with `->`"
                 )),
@@ -147,10 +148,10 @@ fn checks(plan: &Plan) -> Vec<TokenStream> {
     }
     if plan.strict {
         let cycle = syn::Ident::new("cycle", Span::mixed_site());
-        for (k, edge) in wiring_order(plan) {
+        for (k, edge) in wiring_order(plan).into_iter().enumerate() {
             let k = index(k);
             checks.push(check(
-                edge,
+                edge.arrow,
                 quote!(let ::core::option::Option::Some(#cycle) = &GRAPH.cycle(#k)),
                 quote!("{}", #cycle.as_str()),
             ));
@@ -177,7 +178,7 @@ fn end_checks(plan: &Plan) -> Vec<TokenStream> {
             let (i, text) = (index(leaf), &plan.nodes[leaf].text);
             check(
                 plan.nodes[leaf].spans,
-                quote!(!GRAPH.has_end() && !GRAPH.nodes[#i].router),
+                quote!(!GRAPH.has_end() && !GRAPH.is_router(#i)),
                 message(format!(
                     "this graph has no end node: `{text}` has no outgoing edge, so runs stop there; mark it `#[node(end)]`"
                 )),
@@ -196,14 +197,11 @@ fn end_checks(plan: &Plan) -> Vec<TokenStream> {
     checks
 }
 
-/// Each edge's index in `GRAPH` (regular edges, then the others) and arrow.
-fn wiring_order(plan: &Plan) -> Vec<(usize, Spans)> {
+/// The edges in `GRAPH`'s order: regular edges, then joins and branches.
+fn wiring_order(plan: &Plan) -> Vec<&Edge> {
     let next = plan.edges.iter().filter(|e| e.kind == EdgeKind::Next);
     let side = plan.edges.iter().filter(|e| e.kind != EdgeKind::Next);
-    next.chain(side)
-        .map(|edge| edge.arrow)
-        .enumerate()
-        .collect()
+    next.chain(side).collect()
 }
 
 /// `const _: () = if <condition> { panic!(<args>) };`, with the panic

@@ -1,12 +1,19 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start, end)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start, end]);
-test_node!(log_a []);
-test_node!(log_b []);
+#[node]
+async fn log_a() -> Value {
+    json!({})
+}
+
+#[node]
+async fn log_b() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first ~> [log_a, log_b]; };

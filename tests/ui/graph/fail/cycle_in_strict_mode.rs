@@ -1,13 +1,24 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(draft []);
-test_node!(review []);
-test_node!(last [end]);
+#[node]
+async fn draft() -> Value {
+    json!({})
+}
+
+#[node]
+async fn review() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! {

@@ -1,10 +1,9 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
-
-test_node!(only [start, end]);
+#[node(start, end)]
+async fn only() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { max_steps: 5, max_steps: 6, only; };

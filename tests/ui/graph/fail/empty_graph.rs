@@ -1,7 +1,3 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
-
 use graphai::graph;
 
 fn main() {

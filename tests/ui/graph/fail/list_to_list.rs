@@ -1,14 +1,29 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(a []);
-test_node!(b []);
-test_node!(c [end]);
-test_node!(d [end]);
+#[node]
+async fn a() -> Value {
+    json!({})
+}
+
+#[node]
+async fn b() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn c() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn d() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> [a, b] -> [c, d]; };

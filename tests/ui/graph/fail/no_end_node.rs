@@ -1,12 +1,19 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(left []);
-test_node!(right []);
+#[node]
+async fn left() -> Value {
+    json!({})
+}
+
+#[node]
+async fn right() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> [left, right]; };

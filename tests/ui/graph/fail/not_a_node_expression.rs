@@ -1,10 +1,9 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
-
-test_node!(first [start]);
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> "last"; };

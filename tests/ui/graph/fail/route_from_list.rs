@@ -1,13 +1,24 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node, router};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(a [router]);
-test_node!(b [router]);
-test_node!(last [end]);
+#[router]
+async fn a() -> Value {
+    json!({})
+}
+
+#[router]
+async fn b() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> [a, b]; [a, b] => last; };

@@ -1,13 +1,24 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(check []);
-test_node!(yes [end]);
-test_node!(no [end]);
+#[node]
+async fn check() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn yes() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn no() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> check => [yes, no]; };

@@ -1,13 +1,18 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
-
-use graphai::graph;
+use graphai::{Value, graph, json, node};
 
 mod tools {
-    test_node!(pub search [end]);
+    use graphai::{Value, json, node};
+
+    #[node(end)]
+    pub async fn search() -> Value {
+        json!({})
+    }
 }
-test_node!(first [start]);
+
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
 use tools::search;
 

@@ -1,12 +1,19 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(web [end] as "search");
-test_node!(search [end]);
+#[node(end, name = "search")]
+async fn web() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn search() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> [search, web]; };

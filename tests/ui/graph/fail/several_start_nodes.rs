@@ -1,13 +1,24 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(second [start]);
-test_node!(third [start]);
-test_node!(last [end]);
+#[node(start)]
+async fn second() -> Value {
+    json!({})
+}
+
+#[node(start)]
+async fn third() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> last; second -> last; third -> last; };

@@ -1,12 +1,19 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(last [end]);
-test_node!(orphan []);
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
+
+#[node]
+async fn orphan() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> last; orphan -> last; };

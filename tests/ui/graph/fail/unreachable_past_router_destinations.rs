@@ -1,13 +1,24 @@
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node, router};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(choose [router]);
-test_node!(yes [end]);
-test_node!(forgotten [end]);
+#[router]
+async fn choose() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn yes() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn forgotten() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> choose => yes; forgotten; };

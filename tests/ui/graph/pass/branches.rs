@@ -1,19 +1,32 @@
 //! `a ~> b` with its options: `detached`, `if` a closure, an async
 //! closure or a function.
 
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Map, State, Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-use graphai::{Map, State, Value};
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(last [end]);
-test_node!(log []);
-test_node!(audit []);
-test_node!(store []);
+#[node]
+async fn log() -> Value {
+    json!({})
+}
+
+#[node]
+async fn audit() -> Value {
+    json!({})
+}
+
+#[node]
+async fn store() -> Value {
+    json!({})
+}
 
 fn worth_keeping(output: &Map<String, Value>, _: &State) -> bool {
     !output.is_empty()

@@ -1,15 +1,26 @@
 //! `a -> b -> c;` and a last statement without `;`.
 
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::{graph, json};
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(second []);
-test_node!(third []);
-test_node!(last [end]);
+#[node]
+async fn second() -> Value {
+    json!({})
+}
+
+#[node]
+async fn third() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

@@ -1,16 +1,27 @@
 //! `a -> [b, c]`, `[b, c] -> join(d)`, both in one chain, and a fan-in
 //! `[b, c] -> d` without a join.
 
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(left []);
-test_node!(right []);
-test_node!(last [end]);
+#[node]
+async fn left() -> Value {
+    json!({})
+}
+
+#[node]
+async fn right() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! { first -> [left, right] -> join(last); };

@@ -1,13 +1,7 @@
 //! Any type implementing `graphai::Node` is a node, also a unit struct
 //! with a CamelCase name, which a `let` binding could not shadow.
 
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
-
-use graphai::{graph, json};
-
-use graphai::{Context, Map, Node, NodeFuture, ParamInfo};
+use graphai::{Context, Map, Node, NodeFuture, ParamInfo, Value, graph, json, node};
 
 struct Summarize;
 
@@ -24,7 +18,10 @@ impl Node for Summarize {
     }
 }
 
-test_node!(last [end]);
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

@@ -2,15 +2,22 @@
 //! types named like the nodes or like the expansion's own items.
 #![allow(non_upper_case_globals)]
 
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(threshold []);
-test_node!(last [end]);
+#[node]
+async fn threshold() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 struct Nodes;
 const GRAPH: &str = "mine";

@@ -1,20 +1,32 @@
 //! Nodes from other modules, by relative and absolute paths.
 
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
-
 use graphai::graph;
 
 mod tools {
-    test_node!(pub search [end]);
+    use graphai::{Value, json, node};
+
+    #[node(end)]
+    pub async fn search() -> Value {
+        json!({})
+    }
+
     pub mod inner {
-        test_node!(pub fetch []);
+        use graphai::{Value, json, node};
+
+        #[node]
+        pub async fn fetch() -> Value {
+            json!({})
+        }
     }
 }
 
 mod app {
-    test_node!(pub first [start]);
+    use graphai::{Value, json, node};
+
+    #[node(start)]
+    pub async fn first() -> Value {
+        json!({})
+    }
 
     pub fn build() -> graphai::CompiledGraph {
         graphai::graph! { self::first -> super::tools::inner::fetch -> crate::tools::search; }

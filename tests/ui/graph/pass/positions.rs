@@ -1,16 +1,19 @@
 //! `graph!` where expressions go: in a generic fn, a closure, a static,
 //! with nodes declared after it in the same block.
 
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
-
-use graphai::graph;
-
 use std::sync::LazyLock;
 
-test_node!(first [start]);
-test_node!(last [end]);
+use graphai::{Value, graph, json, node};
+
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 static GRAPH: LazyLock<graphai::CompiledGraph> = LazyLock::new(|| graph! { first -> last; });
 
@@ -23,6 +26,13 @@ fn main() {
     let _ = generic::<u8>();
     let make = || graph! { early -> late; };
     let _ = make();
-    test_node!(early [start]);
-    test_node!(late [end]);
+    #[node(start)]
+    async fn early() -> Value {
+        json!({})
+    }
+
+    #[node(end)]
+    async fn late() -> Value {
+        json!({})
+    }
 }

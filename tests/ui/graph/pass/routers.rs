@@ -1,19 +1,42 @@
 //! `router => [..]` after its sources, apart from them, and a router
 //! with no destinations, which may choose any node.
 
-#[macro_use]
-#[path = "../nodes.rs"]
-mod nodes;
+use graphai::{Value, graph, json, node, router};
 
-use graphai::graph;
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
 
-test_node!(first [start]);
-test_node!(choose [router]);
-test_node!(anywhere [router]);
-test_node!(yes []);
-test_node!(no []);
-test_node!(maybe []);
-test_node!(last [end]);
+#[router]
+async fn choose() -> Value {
+    json!({})
+}
+
+#[router]
+async fn anywhere() -> Value {
+    json!({})
+}
+
+#[node]
+async fn yes() -> Value {
+    json!({})
+}
+
+#[node]
+async fn no() -> Value {
+    json!({})
+}
+
+#[node]
+async fn maybe() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn last() -> Value {
+    json!({})
+}
 
 fn main() {
     let _ = graph! {
