@@ -408,6 +408,8 @@ mod tests {
         );
         assert_eq!(error("tools::self;"), "expected a node name after `self::`");
         assert_eq!(error("a -> [];"), "an empty list: name at least one node");
+        assert_eq!(error("a -> ::;"), "expected identifier");
+        assert_eq!(error("a -> tools::;"), "expected path segment after `::`");
         assert_eq!(
             error("[a, b] -> join(c, d);"),
             "`join(..)` takes one node: the one that runs after the branches"
