@@ -626,3 +626,40 @@ fn bad_formats_fail_at_build_naming_the_problem() {
         "`capacity(0)` would never accept a token: give a capacity of at least 1"
     );
 }
+
+#[test]
+fn a_tight_acall_loop_lets_the_consumer_run_on_a_single_thread() {
+    // A producer that never waits would starve a current-thread runtime, and
+    // a timeout inside it could never fire; so the runtime runs on its own
+    // thread and this thread fails the test if it does not finish in time.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let outcome = runtime.block_on(async {
+            let callback = Callback::new();
+            let mut tokens = callback.aiter().unwrap();
+            let producer = tokio::spawn(async move {
+                let mut sent = 0_u64;
+                loop {
+                    if let Err(err) = callback.acall("token").await {
+                        return (sent, err);
+                    }
+                    sent += 1;
+                }
+            });
+            for _ in 0..5 {
+                tokens.next().await.expect("a token");
+            }
+            drop(tokens);
+            producer.await.expect("the producer ends")
+        });
+        let _ = done.send(outcome);
+    });
+    let (sent, err) = finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("timed out: the producer starved the consumer");
+    assert!(sent >= 5);
+    assert_eq!(err, CallbackError::ConsumerGone);
+}

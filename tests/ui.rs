@@ -1,5 +1,4 @@
-//! The macros' UI tests: every `tests/ui/*/fail/*.rs` fails to compile with its
-//! `.stderr`, every `tests/ui/*/pass/*.rs` compiles and runs.
+//! Compile-time behaviour of the macros: what compiles, and the errors users see.
 
 #[test]
 fn ui() {

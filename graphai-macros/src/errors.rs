@@ -23,7 +23,7 @@ impl Errors {
         self.0.map_or(Ok(()), Err)
     }
 
-    /// The recorded errors as `compile_error!` invocations.
+    /// The message of each recorded error, in order.
     #[cfg(test)]
     pub(crate) fn messages(&self) -> Vec<String> {
         self.0

@@ -38,6 +38,8 @@ pub(crate) struct Inner {
     /// Whether any node reads `upstream` (only then is it built).
     pub(crate) upstream_readers: bool,
     pub(crate) state: State,
+    /// What streaming nodes send to under plain `execute`: made once per graph.
+    pub(crate) discard: crate::callback::Callback,
     pub(crate) last_branch_errors: Mutex<Vec<crate::exec::BranchError>>,
 }
 
@@ -245,6 +247,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             max_steps,
             upstream_readers,
             state: State::new(state),
+            discard: crate::callback::Callback::discard(),
             last_branch_errors: Mutex::new(Vec::new()),
         }),
     })

@@ -135,7 +135,7 @@ impl<'g> Run<'g> {
         let name = def.name();
         let callback = match (def.is_stream(), self.callback) {
             (true, Some(callback)) => Some(callback.for_node(name)),
-            (true, None) => Some(Callback::discard()),
+            (true, None) => Some(self.graph.discard.for_node(name)),
             (false, _) => None,
         };
         let marker_error = |source| GraphError::Callback {
@@ -562,7 +562,7 @@ impl CompiledGraph {
     ) -> Result<Map<String, Value>, GraphError> {
         let result = self.run(input.into(), Some(callback)).await;
         if let Err(error) = &result {
-            callback.send_error(&error.to_string(), error.node());
+            callback.send_error(error, error.node());
         }
         callback.close().await;
         result.map(|out| out.state)

@@ -52,6 +52,8 @@ mod compile;
 mod error;
 mod exec;
 mod graph_check;
+#[cfg(feature = "openai")]
+pub mod llm;
 mod node;
 mod run_state;
 mod state;

@@ -19,8 +19,11 @@ pub(crate) fn text(attrs: &[Attribute]) -> String {
 /// An expression for the whole doc comment: a string literal, or a
 /// `concat!` when some `#[doc = ..]` is a macro such as `include_str!`.
 pub(crate) fn doc_expr(attrs: &[Attribute]) -> TokenStream {
-    if attrs.iter().all(|a| literal_doc(a).is_some()) {
-        return LitStr::new(&text(attrs), proc_macro2::Span::call_site()).to_token_stream();
+    // `#[doc(hidden)]` and `#[doc(alias = ..)]` are not text.
+    let attrs = attrs.iter().filter(|a| is_text(a));
+    if attrs.clone().all(|a| literal_doc(a).is_some()) {
+        let attrs: Vec<Attribute> = attrs.cloned().collect();
+        return LitStr::new(&text(&attrs), proc_macro2::Span::call_site()).to_token_stream();
     }
     let mut pieces = Vec::new();
     let mut run: Vec<Attribute> = Vec::new();
@@ -48,6 +51,11 @@ pub(crate) fn doc_expr(attrs: &[Attribute]) -> TokenStream {
         joined.push(piece);
     }
     quote!(::core::concat!(#(#joined),*))
+}
+
+/// Whether `attr` is doc text (`///` or `#[doc = ..]`), not `#[doc(hidden)]`.
+pub(crate) fn is_text(attr: &Attribute) -> bool {
+    matches!(&attr.meta, Meta::NameValue(nv) if nv.path.is_ident("doc"))
 }
 
 fn literal_doc(attr: &Attribute) -> Option<String> {
@@ -122,12 +130,13 @@ const OPERATORS: &[&str] = &[
 
 /// Tokens with joint punctuation merged (`::`, `->`) and lifetimes whole (`'a`).
 fn atoms(tokens: TokenStream) -> Vec<Atom> {
-    let mut atoms: Vec<Atom> = Vec::new();
+    let mut out: Vec<Atom> = Vec::new();
     let mut joint = false;
     for tt in tokens {
         match tt {
             TokenTree::Group(group) if group.delimiter() == Delimiter::None => {
-                atoms.extend(atoms_of_none_group(group.stream()));
+                // An interpolated fragment: its tokens, as if written in place.
+                out.extend(atoms(group.stream()));
                 joint = false;
             }
             TokenTree::Group(group) => {
@@ -138,7 +147,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
                     Delimiter::Brace if inner.is_empty() => "{}".to_owned(),
                     _ => format!("{{ {inner} }}"),
                 };
-                atoms.push(Atom {
+                out.push(Atom {
                     kind: AtomKind::Group(group.delimiter()),
                     text,
                 });
@@ -146,7 +155,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
             }
             TokenTree::Punct(punct) => {
                 let ch = punct.as_char();
-                match atoms.last_mut() {
+                match out.last_mut() {
                     Some(last)
                         if joint
                             && last.kind == AtomKind::Op
@@ -154,7 +163,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
                     {
                         last.text.push(ch);
                     }
-                    _ => atoms.push(Atom {
+                    _ => out.push(Atom {
                         kind: AtomKind::Op,
                         text: ch.to_string(),
                     }),
@@ -162,13 +171,13 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
                 joint = punct.spacing() == Spacing::Joint;
             }
             TokenTree::Ident(ident) => {
-                match atoms.last_mut() {
+                match out.last_mut() {
                     // A lifetime: `'` is joint with the identifier after it.
                     Some(last) if joint && last.text == "'" => {
                         last.kind = AtomKind::Word;
                         last.text.push_str(&ident.to_string());
                     }
-                    _ => atoms.push(Atom {
+                    _ => out.push(Atom {
                         kind: AtomKind::Word,
                         text: ident.to_string(),
                     }),
@@ -176,7 +185,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
                 joint = false;
             }
             TokenTree::Literal(lit) => {
-                atoms.push(Atom {
+                out.push(Atom {
                     kind: AtomKind::Word,
                     text: lit.to_string(),
                 });
@@ -184,11 +193,7 @@ fn atoms(tokens: TokenStream) -> Vec<Atom> {
             }
         }
     }
-    atoms
-}
-
-fn atoms_of_none_group(stream: TokenStream) -> Vec<Atom> {
-    atoms(stream)
+    out
 }
 
 fn space_between(before: &[Atom], next: &Atom) -> bool {
@@ -292,6 +297,20 @@ mod tests {
         );
         let empty: syn::ItemFn = parse_quote! { fn f() {} };
         assert_eq!(text(&empty.attrs), "");
+    }
+
+    #[test]
+    fn doc_hidden_is_not_text() {
+        let item: syn::ItemFn = parse_quote! {
+            /// Text.
+            #[doc(hidden)]
+            /// More.
+            fn f() {}
+        };
+        assert_eq!(
+            doc_expr(&item.attrs).to_string(),
+            quote!("Text.\nMore.").to_string()
+        );
     }
 
     #[test]

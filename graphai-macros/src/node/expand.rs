@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 
 use super::Kind;
 use super::docs;
-use super::parse::{NodeFn, Output, Param, Role};
+use super::parse::{NodeFn, Output, Param, Role, result_args};
 
 impl NodeFn {
     /// The node's items.
@@ -29,6 +29,11 @@ impl NodeFn {
     /// same shape so that code using the node does not report more errors.
     pub(crate) fn fallback(&self, errors: &syn::Error) -> TokenStream {
         let errors = errors.to_compile_error();
+        if self.func.sig.receiver().is_some() {
+            // A method: the function stays in its `impl`, where a struct cannot go.
+            let func = &self.func;
+            return quote!(#errors #func);
+        }
         let items = self.common_items();
         let node_impl = self.node_impl(
             &[],
@@ -47,7 +52,7 @@ impl NodeFn {
         let name = self.name();
 
         let call_attrs = func.attrs.iter().filter(|a| !a.path().is_ident("cfg"));
-        let call_doc = self.docs.is_empty().then(|| {
+        let call_doc = (!self.docs.iter().any(docs::is_text)).then(|| {
             let doc = format!(
                 "Runs the body of the `{name}` node directly, without a graph (for unit tests)."
             );
@@ -61,24 +66,39 @@ impl NodeFn {
             "The `{name}` node as a value: pass it to `Graph::add_node` and to edges. Its body is `{ident}::call`."
         );
 
-        quote! {
+        // The struct and the function are spanned at the user's name, so lints
+        // (`missing_docs`, `dead_code`) point there. The struct is a type-level
+        // name, never constructed: the function speaks for the node in lints.
+        let node_struct = quote_spanned! {ident.span()=>
             #(#cfgs)*
             #(#docs)*
-            #[allow(non_camel_case_types)]
+            #[allow(non_camel_case_types, dead_code, unreachable_pub)]
             #vis struct #ident {}
+        };
+        let doc_flags = self.docs.iter().filter(|a| !docs::is_text(a));
+        let node_fn = quote_spanned! {ident.span()=>
+            #(#cfgs)*
+            #(#doc_flags)*
+            #[doc = #def_doc]
+            #[must_use]
+            #vis fn #ident() -> ::graphai::NodeDef {
+                ::graphai::NodeDef::of::<#ident>()
+            }
+        };
+        quote! {
+            #node_struct
 
             #(#cfgs)*
             impl #ident {
                 #(#call_attrs)*
                 #call_doc
+                // `#[node]` asks for an `async fn` even when the body does not await.
+                // An unused node is reported once, on the function below.
+                #[allow(clippy::unused_async, dead_code, unreachable_pub)]
                 #vis #call_sig #block
             }
 
-            #(#cfgs)*
-            #[doc = #def_doc]
-            #vis fn #ident() -> ::graphai::NodeDef {
-                ::graphai::NodeDef::of::<#ident>()
-            }
+            #node_fn
         }
     }
 
@@ -188,47 +208,68 @@ impl NodeFn {
             }
         });
 
-        let (output_helper, ret_span) = self.output_helper(&node);
-        let output_fn = Ident::new("__graphai_output", Span::mixed_site());
-        let call = quote_spanned!(ret_span=> Self::call(#(#all_vars),*).await);
+        // rustc explains a future that is not `Send` (which value, held across
+        // which `.await`) when a bound asks for it; the caret goes on `async`.
         let async_span = self
             .func
             .sig
             .asyncness
             .map_or_else(Span::call_site, |a| a.span);
-        let boxed = quote_spanned!(async_span=> ::std::boxed::Box::pin);
-        quote! {
-            #(#helpers)*
-            #output_helper
-            #boxed(async move {
+        let send = quote! {
+            fn __graphai_send<F: ::core::future::Future + ::core::marker::Send>(future: F) -> F {
+                future
+            }
+        };
+        let future = quote_spanned!(async_span=> Self::call(#(#all_vars),*));
+        let call = quote!(__graphai_send(#future).await);
+        let (output_helpers, finish) = self.output(&node, &ctx, &call);
+        let body = quote_spanned! {async_span=>
+            ::std::boxed::Box::pin(async move {
                 #bind
                 #(#injections)*
-                #output_fn(#ctx.node(), #call)
+                #finish
             })
+        };
+        quote! {
+            #(#helpers)*
+            #output_helpers
+            #send
+            #body
         }
     }
 
-    /// The function that turns the body's return value into the node's output,
-    /// with the checks (and messages) for its types; and the span to blame.
-    fn output_helper(&self, node: &str) -> (TokenStream, Span) {
-        let output_fn = Ident::new("__graphai_output", Span::mixed_site());
-        let ret = match &self.output {
-            Output::Plain(ty) | Output::Fallible(ty) => ty,
+    /// Items that check the return type (with messages naming the node), and
+    /// the expression that turns `call`'s value into the node's output.
+    fn output(&self, node: &str, ctx: &Ident, call: &TokenStream) -> (TokenStream, TokenStream) {
+        let (ret, fallible) = match &self.output {
+            Output::Plain(ty) => (ty, false),
+            Output::Fallible(ty) => (ty, true),
             // `validate` rejected this; `expand` never sees it.
-            Output::Missing(span) => return (TokenStream::new(), *span),
+            Output::Missing(_) => return (TokenStream::new(), TokenStream::new()),
         };
         let node_lit = escape_braces(node);
-        let output_message = format!(
-            "node `{node_lit}` returns `{{Self}}`, which does not implement `serde::Serialize`"
-        );
-        let output_note = "return a `serde_json::Value` object, a `Map<String, Value>`, or a struct with `#[derive(serde::Serialize)]`; a `Result` is recognised when its type is spelled `Result<..>`";
         let map = quote! {
             ::core::result::Result<
                 ::graphai::Map<::std::string::String, ::graphai::Value>,
                 ::graphai::GraphError,
             >
         };
-        let output_trait = quote! {
+        let (ok_ty, err_ty) = if fallible {
+            let (ok, err) = result_args(ret);
+            (ok.unwrap_or(ret), err.unwrap_or(ret))
+        } else {
+            (ret, ret)
+        };
+        // The checks' errors land on the user's type: the argument carries its
+        // span (with macro hygiene).
+        let ok_span = Span::mixed_site().located_at(ok_ty.span());
+        let output_fn = Ident::new("__graphai_output", Span::mixed_site());
+        let value = Ident::new("__graphai_value", ok_span);
+        let output_message = format!(
+            "node `{node_lit}` returns `{{Self}}`, which does not implement `serde::Serialize`"
+        );
+        let output_note = "return a `serde_json::Value` object, a `Map<String, Value>`, or a struct with `#[derive(serde::Serialize)]`; a `Result` is recognised when its type is spelled `Result<..>`";
+        let output_items = quote! {
             #[diagnostic::on_unimplemented(
                 message = #output_message,
                 label = "a node's output is merged into the run state, so it must implement `serde::Serialize`",
@@ -237,37 +278,47 @@ impl NodeFn {
             #[allow(non_camel_case_types)]
             trait __graphai_Output: ::graphai::__private::NodeOutput {}
             impl<T: ::graphai::__private::NodeOutput> __graphai_Output for T {}
-        };
-        let helper = if matches!(self.output, Output::Fallible(_)) {
-            let error_message = format!(
-                "node `{node_lit}` fails with `{{Self}}`, which does not convert into `graphai::Error`"
-            );
-            quote! {
-                #output_trait
-                #[diagnostic::on_unimplemented(
-                    message = #error_message,
-                    label = "a node's error becomes the `source` of `GraphError::Node`",
-                    note = "use `graphai::Error`, `anyhow::Error`, or a type that implements `std::error::Error + Send + Sync + 'static`",
-                )]
-                #[allow(non_camel_case_types)]
-                trait __graphai_Error: ::core::convert::Into<::graphai::Error> {}
-                impl<E: ::core::convert::Into<::graphai::Error>> __graphai_Error for E {}
-                fn #output_fn<T: __graphai_Output, E: __graphai_Error>(
-                    node: &str,
-                    result: ::core::result::Result<T, E>,
-                ) -> #map {
-                    ::graphai::__private::fallible_output(node, result)
-                }
-            }
-        } else {
-            quote! {
-                #output_trait
-                fn #output_fn<T: __graphai_Output>(node: &str, value: T) -> #map {
-                    ::graphai::__private::output(node, value)
-                }
+            fn #output_fn<T: __graphai_Output>(node: &str, value: T) -> #map {
+                ::graphai::__private::output(node, value)
             }
         };
-        (helper, ret.span())
+        if !fallible {
+            let finish = quote! {{
+                let #value = #call;
+                #output_fn(#ctx.node(), #value)
+            }};
+            return (output_items, finish);
+        }
+        let err_span = Span::mixed_site().located_at(err_ty.span());
+        let error_fn = Ident::new("__graphai_error", Span::mixed_site());
+        let error = Ident::new("__graphai_error_value", err_span);
+        let error_message = format!(
+            "node `{node_lit}` fails with `{{Self}}`, which does not convert into `graphai::Error`"
+        );
+        let items = quote! {
+            #output_items
+            #[diagnostic::on_unimplemented(
+                message = #error_message,
+                label = "a node's error becomes the `source` of `GraphError::Node`",
+                note = "use `graphai::Error`, `anyhow::Error`, or a type that implements `std::error::Error + Send + Sync + 'static`",
+            )]
+            #[allow(non_camel_case_types)]
+            trait __graphai_Error: ::core::convert::Into<::graphai::Error> {}
+            impl<E: ::core::convert::Into<::graphai::Error>> __graphai_Error for E {}
+            fn #error_fn<E: __graphai_Error>(node: &str, error: E) -> #map {
+                ::graphai::__private::fallible_output::<::graphai::Value, E>(
+                    node,
+                    ::core::result::Result::Err(error),
+                )
+            }
+        };
+        let finish = quote! {
+            match #call {
+                ::core::result::Result::Ok(#value) => #output_fn(#ctx.node(), #value),
+                ::core::result::Result::Err(#error) => #error_fn(#ctx.node(), #error),
+            }
+        };
+        (items, finish)
     }
 }
 

@@ -199,7 +199,7 @@ impl Param {
                 errors.push(syn::Error::new_spanned(
                     pat,
                     format!(
-                        "{} parameters must be plain names, because each name is the run-state key it is read from: write `name: {}` and destructure it in the body",
+                        "{} parameters must be plain names, because each name is the run-state key it is read from: name it after its key, as in `pair: {}`, and destructure it in the body",
                         kind.attr(),
                         docs::compact(&ty),
                     ),
@@ -233,11 +233,16 @@ impl Param {
             match key {
                 Some(key) if !key.value().is_empty() => Some((attr.clone(), key)),
                 _ => {
+                    // `#[key(summary)]`: the user meant the string.
+                    let written = match &attr.meta {
+                        Meta::List(list) => syn::parse2::<Ident>(list.tokens.clone()).ok(),
+                        _ => None,
+                    };
+                    let example = written.map_or_else(|| "summary".to_owned(), |i| i.to_string());
                     errors.push(syn::Error::new_spanned(
                         attr,
                         format!(
-                            "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"{}\")]`",
-                            ident.unraw()
+                            "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"{example}\")]`"
                         ),
                     ));
                     None
@@ -283,6 +288,17 @@ pub(crate) fn last_segment_is(ty: &Type, name: &str) -> bool {
         Type::Paren(paren) => last_segment_is(&paren.elem, name),
         _ => false,
     }
+}
+
+/// `T` and `E` of a return type spelled `Result<T, E>`; `E` is `None` for an
+/// alias such as `graphai::Result<T>`.
+pub(crate) fn result_args(ty: &Type) -> (Option<&Type>, Option<&Type>) {
+    let args = last_segment_args(ty, "Result").unwrap_or_default();
+    let mut types = args.into_iter().filter_map(|arg| match arg {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    (types.next(), types.next())
 }
 
 /// The generic arguments of the last segment when it is `name`.
@@ -411,7 +427,7 @@ mod tests {
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].contains("not a method: remove `self`"));
         assert!(
-            errors[1].contains("write `name: (u32, u32)`"),
+            errors[1].contains("as in `pair: (u32, u32)`"),
             "{}",
             errors[1]
         );
@@ -441,9 +457,9 @@ mod tests {
                 expected_default,
                 expected_default,
                 expected_default,
-                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"d\")]`",
-                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"e\")]`",
-                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"f\")]`",
+                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"summary\")]`",
+                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"summary\")]`",
+                "`#[key]` needs the run-state key to read, as a non-empty string: write `#[key(\"other\")]`",
                 "duplicate `#[default]` on one parameter: keep one",
             ]
         );

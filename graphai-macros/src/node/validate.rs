@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{GenericArgument, GenericParam, PathArguments, Safety, Type};
 
-use super::parse::{NodeFn, Output, Param, Role};
+use super::parse::{NodeFn, Output, Param, Role, result_args};
 use crate::errors::Errors;
 
 impl NodeFn {
@@ -22,12 +22,15 @@ impl NodeFn {
         let sig = &self.func.sig;
         let attr = self.kind.attr();
         if let Some(constness) = &sig.constness {
-            errors.push(syn::Error::new_spanned(
-                constness,
-                format!("{attr} cannot be a `const fn`: remove `const`"),
-            ));
-        }
-        if sig.asyncness.is_none() {
+            let message = if sig.asyncness.is_none() {
+                format!(
+                    "{attr} needs an `async fn`, not a `const fn`: replace `const` with `async`"
+                )
+            } else {
+                format!("{attr} cannot be a `const fn`: remove `const`")
+            };
+            errors.push(syn::Error::new_spanned(constness, message));
+        } else if sig.asyncness.is_none() {
             errors.push(syn::Error::new_spanned(
                 sig.fn_token,
                 format!("{attr} needs an `async fn`: add `async` before `fn`"),
@@ -102,7 +105,7 @@ impl NodeFn {
             )),
             Output::Plain(ty) | Output::Fallible(ty) => {
                 let ok = match &self.output {
-                    Output::Fallible(_) => first_type_arg(ty),
+                    Output::Fallible(_) => result_args(ty).0,
                     _ => Some(ty),
                 };
                 if let Some(unit) = ok.filter(|t| is_unit(t)) {
@@ -165,18 +168,6 @@ impl Param {
                 ),
             ));
         }
-    }
-}
-
-/// `T` of `Result<T, ..>`.
-fn first_type_arg(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
-    match &path.path.segments.last()?.arguments {
-        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
-            GenericArgument::Type(t) => Some(t),
-            _ => None,
-        }),
-        _ => None,
     }
 }
 
@@ -276,12 +267,20 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "`#[node]` cannot be a `const fn`: remove `const`",
-                "`#[node]` needs an `async fn`: add `async` before `fn`",
+                "`#[node]` needs an `async fn`, not a `const fn`: replace `const` with `async`",
                 "a node cannot be an `unsafe fn`: the graph calls it with no way to uphold a safety contract, so remove `unsafe` (an `unsafe` block inside the body is fine)",
                 "a node cannot have an ABI: the graph calls it as a Rust function, so remove `extern`",
             ]
         );
+    }
+
+    #[test]
+    fn const_is_rejected_once() {
+        let errors = check(
+            TokenStream::new(),
+            parse_quote! { const async fn n() -> Value { v } },
+        );
+        assert_eq!(errors, ["`#[node]` cannot be a `const fn`: remove `const`"]);
     }
 
     #[test]

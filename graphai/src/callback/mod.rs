@@ -279,6 +279,10 @@ impl Callback {
         event: GraphEvent,
         action: impl FnOnce() -> String,
     ) -> Result<(), CallbackError> {
+        // Sending to an unbounded (or discarding) queue never waits, so a node
+        // streaming in a tight loop would never yield: give the scheduler a
+        // turn now and then, as a bounded send or a receive would.
+        tokio::task::consume_budget().await;
         match self.sender(action)? {
             None => Ok(()),
             Some(Sender::Bounded(sender)) => sender
@@ -400,10 +404,19 @@ impl Callback {
 
     /// Records the error of a failed run; the consumer gets it as one `error`
     /// event (`<graphai:error:message=..,node=..>`) after every event sent
-    /// before and just before the end. Ignored once closed.
-    pub(crate) fn send_error(&self, message: &str, node: Option<&str>) {
+    /// before and just before the end. The message is the error followed by
+    /// its sources (`node `a` failed: boom`), since the consumer has nothing
+    /// else to go on. Ignored once closed.
+    pub(crate) fn send_error(&self, error: &dyn std::error::Error, node: Option<&str>) {
         if self.shared.discard || self.is_closed() {
             return;
+        }
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
         }
         let mut params = Map::new();
         params.insert("message".to_owned(), Value::from(message));
@@ -581,6 +594,26 @@ mod tests {
             .expect("timed out")
     }
 
+    /// An error with an optional source, like `GraphError::Node`.
+    #[derive(Debug)]
+    struct Failure(&'static str, Option<Box<Failure>>);
+
+    impl fmt::Display for Failure {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Failure {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    fn failure(message: &'static str, source: Option<Failure>) -> Failure {
+        Failure(message, source.map(Box::new))
+    }
+
     #[tokio::test]
     async fn discard_accepts_everything_without_blocking_and_has_no_stream() {
         let callback = Callback::discard().for_node("n");
@@ -606,9 +639,9 @@ mod tests {
         let tokens = callback.aiter().unwrap();
         callback.for_node("a").acall("partial").await.unwrap();
         // The queue is full and nobody reads yet: recording the error must not wait.
-        callback.send_error("node `a` failed", Some("a"));
+        callback.send_error(&failure("node `a` failed", None), Some("a"));
         callback.close().await;
-        callback.send_error("ignored once closed", None);
+        callback.send_error(&failure("ignored once closed", None), None);
         let got: Vec<String> = within(tokens.collect()).await;
         assert_eq!(
             got,
@@ -624,7 +657,8 @@ mod tests {
     async fn a_run_error_is_one_error_event_with_message_and_node() {
         let callback = Callback::new();
         let events = callback.events().unwrap();
-        callback.send_error("the input must be an object", None);
+        let cause = failure("boom", Some(failure("the root cause", None)));
+        callback.send_error(&failure("the input must be an object", None), None);
         callback.close().await;
         let events: Vec<GraphEvent> = within(events.collect()).await;
         assert_eq!(
@@ -638,10 +672,15 @@ mod tests {
         );
         let callback = Callback::new();
         let events = callback.events().unwrap();
-        callback.send_error("boom", Some("b"));
+        callback.send_error(&failure("node `b` failed", Some(cause)), Some("b"));
         callback.close().await;
         let events: Vec<GraphEvent> = within(events.collect()).await;
         assert_eq!(events[0].node.as_deref(), Some("b"));
+        assert_eq!(
+            events[0].params.as_ref().unwrap()["message"],
+            "node `b` failed: boom: the root cause",
+            "the message carries the error's sources"
+        );
         assert_eq!(events[0].params.as_ref().unwrap()["node"], "b");
     }
 

@@ -1,0 +1,8 @@
+use graphai::node;
+
+#[node]
+async fn log(message: String) {
+    println!("{message}");
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use graphai::node;
+
+#[node]
+struct Search {
+    query: String,
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use graphai::node;
+
+struct Answer {
+    text: String,
+}
+
+#[node]
+async fn answer(query: String) -> Answer {
+    Answer { text: query }
+}
+
+fn main() {}
