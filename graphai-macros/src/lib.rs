@@ -1,7 +1,9 @@
-//! Procedural macros for [graphai](https://docs.rs/graphai): `#[node]` and `#[router]`.
+//! Procedural macros for [graphai](https://docs.rs/graphai): `#[node]`, `#[router]`
+//! and `graph!`.
 //! Use them through the `graphai` crate, which re-exports them.
 
 mod errors;
+mod graph;
 mod node;
 
 use proc_macro::TokenStream;
@@ -188,4 +190,10 @@ pub fn node(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn router(args: TokenStream, item: TokenStream) -> TokenStream {
     node::expand(args.into(), item.into(), node::Kind::Router).into()
+}
+
+#[doc = include_str!("graph/doc.md")]
+#[proc_macro]
+pub fn graph(input: TokenStream) -> TokenStream {
+    graph::expand(input.into()).into()
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+pub use crate::graph_check::*;
 pub use crate::node::{Context, Node, NodeDef, NodeFuture, ParamInfo};
 pub use serde_json;
 

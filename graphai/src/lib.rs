@@ -51,6 +51,7 @@ mod callback;
 mod compile;
 mod error;
 mod exec;
+mod graph_check;
 #[cfg(feature = "openai")]
 pub mod llm;
 mod node;
@@ -71,7 +72,7 @@ pub use node::{Context, IntoNode, Node, NodeDef, NodeFuture, NodeRef, ParamInfo}
 pub use state::State;
 
 #[doc(inline)]
-pub use graphai_macros::{node, router};
+pub use graphai_macros::{graph, node, router};
 #[doc(no_inline)]
 pub use serde_json::{Map, Value, json};
 

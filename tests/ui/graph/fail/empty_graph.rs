@@ -1,0 +1,5 @@
+use graphai::graph;
+
+fn main() {
+    let _ = graph! {};
+}

@@ -1,0 +1,10 @@
+use graphai::{Value, graph, json, node};
+
+#[node(start, end)]
+async fn only() -> Value {
+    json!({})
+}
+
+fn main() {
+    let _ = graph! { initial_state: json!({ "a": 1 }), only; };
+}

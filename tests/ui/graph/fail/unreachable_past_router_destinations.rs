@@ -1,0 +1,25 @@
+use graphai::{Value, graph, json, node, router};
+
+#[node(start)]
+async fn first() -> Value {
+    json!({})
+}
+
+#[router]
+async fn choose() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn yes() -> Value {
+    json!({})
+}
+
+#[node(end)]
+async fn forgotten() -> Value {
+    json!({})
+}
+
+fn main() {
+    let _ = graph! { first -> choose => yes; forgotten; };
+}
