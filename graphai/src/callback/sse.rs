@@ -65,6 +65,16 @@ pub enum SseError {
         /// The line where the input ended.
         line: usize,
     },
+    /// A line or a frame grew past the decoder's limit; the frame was skipped.
+    #[error(
+        "line {line} of the SSE stream makes its frame longer than {limit} bytes: the frame was skipped; raise the limit with `SseDecoder::with_limit` if the server really sends frames this big"
+    )]
+    TooLong {
+        /// The line where the limit was passed.
+        line: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// [`GraphEvent::from_sse`] found no frame.
     #[error("no SSE frame found: expected `data: {{json}}` followed by a blank line")]
     NoFrame,
@@ -126,20 +136,53 @@ impl Located {
 /// ignored; a leading byte-order mark is skipped. Frames with nothing but
 /// comments are not reported. Unlike the standard, a frame without `data:`
 /// is reported (with `data: None`) rather than dropped silently.
-#[derive(Debug, Default)]
+///
+/// A frame (its lines and its data together) may hold at most
+/// [`SseDecoder::DEFAULT_LIMIT`] bytes, so a server that never ends a line
+/// cannot make the decoder grow without bound; a longer frame is skipped with
+/// [`SseError::TooLong`].
+#[derive(Debug)]
 pub struct SseDecoder {
     line: Vec<u8>,
     after_cr: bool,
     lines: usize,
     frame: SseFrame,
+    frame_bytes: usize,
     has_field: bool,
     skip_frame: bool,
+    too_long: bool,
+    limit: usize,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        Self::with_limit(Self::DEFAULT_LIMIT)
+    }
 }
 
 impl SseDecoder {
+    /// The default limit on one frame's size: 16 MiB.
+    pub const DEFAULT_LIMIT: usize = 16 << 20;
+
     /// A decoder at the start of a stream.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A decoder that skips (with [`SseError::TooLong`]) frames bigger than
+    /// `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            line: Vec::new(),
+            after_cr: false,
+            lines: 0,
+            frame: SseFrame::default(),
+            frame_bytes: 0,
+            has_field: false,
+            skip_frame: false,
+            too_long: false,
+            limit,
+        }
     }
 
     /// Feeds the next chunk of the stream; returns the frames it completed, in
@@ -156,6 +199,20 @@ impl SseDecoder {
         for &byte in chunk {
             match byte {
                 b'\n' if self.after_cr => self.after_cr = false,
+                b'\n' | b'\r' if self.too_long => {
+                    // Inside a frame that passed the limit: only look for the
+                    // blank line that ends it.
+                    self.after_cr = byte == b'\r';
+                    self.lines += 1;
+                    if self.line.is_empty() {
+                        *self = Self {
+                            lines: self.lines,
+                            after_cr: self.after_cr,
+                            ..Self::with_limit(self.limit)
+                        };
+                    }
+                    self.line.clear();
+                }
                 b'\n' | b'\r' => {
                     self.after_cr = byte == b'\r';
                     let line = std::mem::take(&mut self.line);
@@ -163,9 +220,29 @@ impl SseDecoder {
                         out.push(item);
                     }
                 }
+                _ if self.too_long => {
+                    self.after_cr = false;
+                    // One byte marks the line as not blank; nothing more is kept.
+                    if self.line.is_empty() {
+                        self.line.push(byte);
+                    }
+                }
                 _ => {
                     self.after_cr = false;
-                    self.line.push(byte);
+                    self.frame_bytes += 1;
+                    if self.frame_bytes > self.limit {
+                        // Drop what the frame holds and ignore the rest of it.
+                        self.too_long = true;
+                        self.has_field = false;
+                        self.frame = SseFrame::default();
+                        self.line = vec![byte];
+                        out.push(Err(SseError::TooLong {
+                            line: self.lines + 1,
+                            limit: self.limit,
+                        }));
+                    } else {
+                        self.line.push(byte);
+                    }
                 }
             }
         }
@@ -180,7 +257,7 @@ impl SseDecoder {
     pub fn finish(&mut self) -> Result<(), SseError> {
         let truncated = !self.line.is_empty() || self.has_field;
         let line = self.lines + usize::from(!self.line.is_empty());
-        *self = Self::default();
+        *self = Self::with_limit(self.limit);
         if truncated {
             Err(SseError::Truncated { line })
         } else {
@@ -191,6 +268,7 @@ impl SseDecoder {
     fn end_line(&mut self, bytes: &[u8]) -> Option<Result<Located, SseError>> {
         self.lines += 1;
         if bytes.is_empty() {
+            self.frame_bytes = 0;
             let frame = std::mem::take(&mut self.frame);
             let dispatch = self.has_field && !self.skip_frame;
             self.has_field = false;
@@ -417,6 +495,26 @@ mod tests {
             }
             .to_string(),
             "line 3 of the SSE stream is not valid UTF-8 (bad byte at column 11): SSE is UTF-8 text, so check the server's encoding"
+        );
+    }
+
+    #[test]
+    fn a_frame_past_the_limit_is_skipped_with_an_error_and_the_next_one_is_read() {
+        let mut decoder = SseDecoder::with_limit(16);
+        let mut items = decoder.push(b"data: 0123456789");
+        items.extend(decoder.push(b"abcdef\ndata: more\n\ndata: ok\n\n"));
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert_eq!(items[0], Err(SseError::TooLong { line: 1, limit: 16 }));
+        assert_eq!(items[1], Ok(data("ok")));
+        // Memory stays bounded however long the line goes on.
+        let mut decoder = SseDecoder::with_limit(1024);
+        for _ in 0..1000 {
+            decoder.push(&[b'x'; 1024]);
+        }
+        assert!(
+            decoder.line.capacity() <= 2048,
+            "{}",
+            decoder.line.capacity()
         );
     }
 
