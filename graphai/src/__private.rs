@@ -35,12 +35,6 @@ impl<T: DeserializeOwned> FromState for T {
     }
 }
 
-/// Checks, at compile time, that `T` can be a node parameter.
-pub const fn assert_param<T: FromState>() {}
-
-/// Checks, at compile time, that `T` can be a node's output.
-pub const fn assert_output<T: Serialize + 'static>() {}
-
 /// A type a node body can return (an object is checked at run time). The
 /// generated code bounds on it through a per-node trait whose diagnostic names
 /// the node.
