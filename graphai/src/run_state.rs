@@ -139,6 +139,18 @@ mod tests {
     }
 
     #[test]
+    fn branches_share_the_frozen_state_instead_of_copying_it() {
+        let mut state = RunState::new(map(json!({ "big": "x".repeat(1000) })));
+        let branches = state.fork(3);
+        for branch in &branches {
+            assert_eq!(branch.frozen.len(), 1);
+            assert!(Arc::ptr_eq(&branch.frozen[0], &state.frozen[0]));
+            assert!(branch.top.is_empty());
+        }
+        assert_eq!(Arc::strong_count(&state.frozen[0]), 4);
+    }
+
+    #[test]
     fn into_map_does_not_copy_an_unshared_input() {
         let state = RunState::new(map(json!({ "big": "x" })));
         assert_eq!(state.into_map(), map(json!({ "big": "x" })));
