@@ -28,9 +28,9 @@ async fn receive(query: String) -> Value {
     json!({ "words": words })
 }
 
-/// Streams the words back, one token per word.
-#[node(stream)]
-async fn echo(words: Vec<String>, callback: Callback) -> graphai::Result<Value> {
+/// Sends `words` as tokens, one per word, with the space before each but the
+/// first, at a pace a person can watch.
+async fn send_words(words: &[String], callback: &Callback) -> Result<(), graphai::CallbackError> {
     for (i, word) in words.iter().enumerate() {
         tokio::time::sleep(TOKEN_DELAY).await;
         let token = if i == 0 {
@@ -40,6 +40,13 @@ async fn echo(words: Vec<String>, callback: Callback) -> graphai::Result<Value> 
         };
         callback.acall(token).await?;
     }
+    Ok(())
+}
+
+/// Streams the words back, one token per word.
+#[node(stream)]
+async fn echo(words: Vec<String>, callback: Callback) -> graphai::Result<Value> {
+    send_words(&words, &callback).await?;
     Ok(json!({ "echoed": words.join(" ") }))
 }
 
@@ -52,15 +59,7 @@ async fn mirror(words: Vec<String>, callback: Callback) -> graphai::Result<Value
         .rev()
         .map(|word| word.chars().rev().collect())
         .collect();
-    for (i, word) in mirrored.iter().enumerate() {
-        tokio::time::sleep(TOKEN_DELAY).await;
-        let token = if i == 0 {
-            word.clone()
-        } else {
-            format!(" {word}")
-        };
-        callback.acall(token).await?;
-    }
+    send_words(&mirrored, &callback).await?;
     if words.iter().any(|word| word == "fail") {
         return Err("asked to fail by the word `fail` in the query".into());
     }

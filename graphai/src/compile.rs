@@ -289,8 +289,8 @@ impl JoinFinder<'_> {
         let found = if self.join_source[node] {
             self.join_sources.iter().position(|s| s.contains(&node))
         } else {
-            let next = self.next[node].clone();
-            match next.as_slice() {
+            let next = self.next;
+            match next[node].as_slice() {
                 [] => None,
                 [one] => self.join_of(*one),
                 many if self.is_router[node] => many.iter().find_map(|&n| self.join_of(n)),

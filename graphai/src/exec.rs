@@ -13,7 +13,7 @@ use std::task::Poll;
 use futures::FutureExt;
 use futures::future::{BoxFuture, try_join_all};
 use futures::stream::{FuturesUnordered, StreamExt};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::callback::Callback;
@@ -253,7 +253,11 @@ impl<'g> Run<'g> {
         let stop = (pipeline && output.get("success") == Some(&Value::Bool(false)))
             || self.graph.is_end[node];
         if self.graph.upstream_readers {
-            path.upstream = Some(json!({ "node": def.name(), "output": output }));
+            // A copy of this output for the next node, which reads it as `upstream`.
+            let mut upstream = Map::with_capacity(2);
+            upstream.insert("node".into(), Value::String(def.name().to_owned()));
+            upstream.insert("output".into(), Value::Object(output.clone()));
+            path.upstream = Some(Value::Object(upstream));
         }
         let branches = &self.graph.branches[node];
         if branches.is_empty() {
