@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct RunState {
     /// Shared layers, oldest first. Lookups go newest first.
     frozen: Vec<Arc<Map<String, Value>>>,
@@ -75,6 +75,19 @@ impl RunState {
 
     pub(crate) fn layers(&self) -> usize {
         self.frozen.len()
+    }
+
+    /// The shared layers, oldest first, and this path's own writes.
+    pub(crate) fn parts(&self) -> (&[Arc<Map<String, Value>>], &Map<String, Value>) {
+        (&self.frozen, &self.top)
+    }
+
+    /// A state made of `frozen` shared layers and `top`.
+    pub(crate) fn from_parts(
+        frozen: Vec<Arc<Map<String, Value>>>,
+        top: Map<String, Value>,
+    ) -> Self {
+        Self { frozen, top }
     }
 
     /// The whole state as one map. Copies nothing that no other branch holds.
