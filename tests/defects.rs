@@ -26,7 +26,7 @@ mod cancelled {
     }
 }
 
-/// 2. Dropping the future of `execute_with` closes the callback after an
+/// Defect 2: Dropping the future of `execute_with` closes the callback after an
 /// error event, so the consumer is not left waiting for an end that never comes.
 #[tokio::test]
 async fn cancelling_execute_with_tells_the_consumer_and_ends_its_stream() {
@@ -81,7 +81,7 @@ mod closes {
     }
 }
 
-/// 3. A streaming node that closes its callback under plain `execute` used to
+/// Defect 3: A streaming node that closes its callback under plain `execute` used to
 /// close the one callback every later run (and clone) of the graph shared.
 #[tokio::test]
 async fn a_node_closing_its_callback_does_not_break_later_runs() {
@@ -127,7 +127,7 @@ mod many {
     }
 }
 
-/// 4. Dropping the future of `execute_many` stops its runs.
+/// Defect 4: Dropping the future of `execute_many` stops its runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_execute_many_stops_its_runs() {
     let graph = Graph::new()
@@ -159,7 +159,7 @@ mod fans {
     }
 }
 
-/// 7. A router that fans out to itself without a join nested one future per
+/// Defect 7: A router that fans out to itself without a join nested one future per
 /// pass and aborted the process; now each pass is a frame of the position,
 /// and `max_steps` stops it with an error naming the router.
 #[tokio::test]
@@ -211,7 +211,7 @@ mod choices {
     }
 }
 
-/// 8. `choices: []` used to report "not an end node and has no outgoing edge".
+/// Defect 8: `choices: []` used to report "not an end node and has no outgoing edge".
 #[tokio::test]
 async fn an_empty_choices_list_says_the_router_chose_nothing() {
     let err = choices::graph()
@@ -224,7 +224,7 @@ async fn an_empty_choices_list_says_the_router_chose_nothing() {
     );
 }
 
-/// 9. `choices` naming one node twice used to run it twice, silently (both
+/// Defect 9: `choices` naming one node twice used to run it twice, silently (both
 /// runs write the same keys, so one result was lost): now it is an error.
 #[tokio::test]
 async fn choices_naming_a_node_twice_is_an_error() {
@@ -258,7 +258,7 @@ mod end_router {
     }
 }
 
-/// 10. An end router's invalid choice used to be ignored; a valid one still
+/// Defect 10: An end router's invalid choice used to be ignored; a valid one still
 /// ends the run, as in GraphAI.
 #[tokio::test]
 async fn an_end_routers_choice_is_validated() {
@@ -299,7 +299,7 @@ mod branch_loop {
     }
 }
 
-/// 12. `MaxSteps` inside a parallel branch used to name neither the branch
+/// Defect 12: `MaxSteps` inside a parallel branch used to name neither the branch
 /// nor the node.
 #[tokio::test]
 async fn max_steps_in_a_parallel_branch_names_the_branch_and_the_node() {
@@ -319,7 +319,7 @@ async fn max_steps_in_a_parallel_branch_names_the_branch_and_the_node() {
     );
 }
 
-/// 13. An event bigger than the decoder's default limit can be read back, and
+/// Defect 13: An event bigger than the decoder's default limit can be read back, and
 /// the error names the constructor that raises the limit.
 #[test]
 fn a_twenty_megabyte_event_reads_back_with_a_raised_limit() {
@@ -352,7 +352,7 @@ mod full {
     }
 }
 
-/// 14. A bounded callback whose stream nobody took used to block the run
+/// Defect 14: A bounded callback whose stream nobody took used to block the run
 /// forever once full.
 #[tokio::test]
 async fn a_full_bounded_callback_that_nobody_reads_fails_the_run() {

@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+/// One frozen layer of a run state, shared by the branches forked from it.
+pub(crate) type Layer = Arc<Map<String, Value>>;
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RunState {
     /// Shared layers, oldest first. Lookups go newest first.
@@ -78,15 +81,12 @@ impl RunState {
     }
 
     /// The shared layers, oldest first, and this path's own writes.
-    pub(crate) fn parts(&self) -> (&[Arc<Map<String, Value>>], &Map<String, Value>) {
+    pub(crate) fn parts(&self) -> (&[Layer], &Map<String, Value>) {
         (&self.frozen, &self.top)
     }
 
     /// A state made of `frozen` shared layers and `top`.
-    pub(crate) fn from_parts(
-        frozen: Vec<Arc<Map<String, Value>>>,
-        top: Map<String, Value>,
-    ) -> Self {
+    pub(crate) fn from_parts(frozen: Vec<Layer>, top: Map<String, Value>) -> Self {
         Self { frozen, top }
     }
 
