@@ -179,9 +179,13 @@ async fn a_failing_branch_is_recorded_not_raised() {
     assert!(matches!(&*err.error, GraphError::Node { node, .. } if node == "explode"));
     let last = graph.branch_errors();
     assert_eq!(last.len(), 1);
+    // A `std::error::Error`: the branch, then the node's error as its source.
+    assert_eq!(last[0].to_string(), "branch `work` ~> `explode` failed");
+    let source = std::error::Error::source(&last[0]).expect("the node's error");
+    assert_eq!(source.to_string(), "node `explode` failed");
     assert_eq!(
-        last[0].to_string(),
-        "branch `work` ~> `explode` failed: node `explode` failed"
+        source.source().map(ToString::to_string).as_deref(),
+        Some("boom")
     );
 }
 

@@ -370,7 +370,7 @@ async fn max_steps_bounds_a_loop() {
         .compile()
         .unwrap();
     let result = same(&by_macro, &by_builder, json!({})).await;
-    assert!(result.unwrap_err().contains("more than 4 steps"));
+    assert!(result.unwrap_err().contains("the limit of 4 steps"));
     let roomy = graph! { max_steps: 2 * 10, begin -> count -> again => [count, finish]; };
     assert_eq!(roomy.execute(json!({})).await.unwrap()["n"], 3);
 }

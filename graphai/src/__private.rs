@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 
 pub use crate::graph_check::*;
 pub use crate::node::{Context, Node, NodeDef, NodeFuture, ParamInfo};
+pub use crate::policy::Policy;
+pub use core::time::Duration;
 pub use serde_json;
 
 use crate::callback::Callback;

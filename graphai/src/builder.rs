@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::compile::{self, CompiledGraph};
 use crate::error::{CompileProblem, GraphCompileError};
 use crate::node::{IntoNode, NodeDef, NodeRef};
+use crate::policy::Policy;
 use crate::state::State;
 
 /// The default `max_steps` (GraphAI's).
@@ -56,6 +57,7 @@ pub struct Graph {
     pub(crate) ends: Vec<Cow<'static, str>>,
     pub(crate) max_steps: usize,
     pub(crate) state: Map<String, Value>,
+    pub(crate) policies: Vec<(Cow<'static, str>, Policy)>,
     pub(crate) problems: Vec<CompileProblem>,
 }
 
@@ -91,6 +93,7 @@ impl Graph {
             ends: Vec::new(),
             max_steps: DEFAULT_MAX_STEPS,
             state: Map::new(),
+            policies: Vec::new(),
             problems: Vec::new(),
         }
     }
@@ -230,6 +233,29 @@ impl Graph {
             condition: branch.condition,
             wait: branch.wait,
         });
+        self
+    }
+
+    /// Sets `node`'s retries, backoff and timeout, replacing what its
+    /// `#[node(retries = .., timeout = "..")]` says. See [`Policy`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use graphai::{Graph, Policy, json, node, Value};
+    ///
+    /// #[node(start, end)]
+    /// async fn fetch(url: String) -> Value {
+    ///     json!({ "body": url })
+    /// }
+    ///
+    /// let graph = Graph::new()
+    ///     .add_node(fetch)
+    ///     .policy(fetch, Policy::new().retries(3).timeout(Duration::from_secs(10)))
+    ///     .compile();
+    /// assert!(graph.is_ok());
+    /// ```
+    pub fn policy(mut self, node: impl NodeRef, policy: Policy) -> Self {
+        self.policies.push((node.node_name(), policy));
         self
     }
 

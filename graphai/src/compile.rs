@@ -4,50 +4,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::builder::{Condition, Graph};
+pub(crate) use crate::compiled::{BranchEdge, CompiledGraph, Inner};
+
+use crate::builder::Graph;
 use crate::error::{CompileProblem, GraphCompileError};
 use crate::node::NodeDef;
 use crate::state::State;
-
-/// A graph that passed every check and can run. Cheap to clone: clones share
-/// the graph and its [`State`].
-///
-/// Made by [`Graph::compile`] or `graph!`; run with
-/// [`execute`](CompiledGraph::execute).
-#[derive(Clone)]
-pub struct CompiledGraph {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) nodes: Vec<NodeDef>,
-    pub(crate) is_end: Vec<bool>,
-    /// Regular successors, in the order the edges were declared.
-    pub(crate) next: Vec<Vec<usize>>,
-    /// Nodes where a parallel branch stops and waits for its join.
-    pub(crate) join_source: Vec<bool>,
-    /// Destination of each join edge.
-    pub(crate) join_destination: Vec<usize>,
-    /// For each node: the join that a parallel branch starting at it reaches.
-    pub(crate) join_of: Vec<Option<usize>>,
-    /// Branch edges leaving each node.
-    pub(crate) branches: Vec<Vec<BranchEdge>>,
-    pub(crate) by_name: HashMap<String, usize>,
-    pub(crate) start: usize,
-    pub(crate) max_steps: usize,
-    /// Whether any node reads `upstream` (only then is it built).
-    pub(crate) upstream_readers: bool,
-    pub(crate) state: State,
-    /// What streaming nodes send to under plain `execute`: made once per graph.
-    pub(crate) discard: crate::callback::Callback,
-    pub(crate) last_branch_errors: Mutex<Vec<crate::exec::BranchError>>,
-}
-
-pub(crate) struct BranchEdge {
-    pub(crate) destination: usize,
-    pub(crate) condition: Option<Condition>,
-    pub(crate) wait: bool,
-}
 
 struct Resolver<'a> {
     by_name: &'a HashMap<String, usize>,
@@ -85,6 +47,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         ends,
         max_steps,
         state,
+        policies: policy_overrides,
         problems: mut build_problems,
     } = graph;
     if nodes.is_empty() {
@@ -218,6 +181,13 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         ));
     }
 
+    let mut policies: Vec<_> = nodes.iter().map(NodeDef::policy).collect();
+    for (name, policy) in &policy_overrides {
+        if let Some(i) = r.node(name, || format!("`policy({name}, ..)`")) {
+            policies[i] = *policy;
+        }
+    }
+
     let (Some(start), true) = (start, r.problems.is_empty()) else {
         return Err(GraphCompileError::new(r.problems));
     };
@@ -240,14 +210,15 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             next,
             join_source,
             join_destination,
+            join_sources,
             join_of,
             branches,
             by_name,
             start,
             max_steps,
+            policies,
             upstream_readers,
             state: State::new(state),
-            discard: crate::callback::Callback::discard(),
             last_branch_errors: Mutex::new(Vec::new()),
         }),
     })

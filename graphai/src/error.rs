@@ -73,15 +73,46 @@ pub enum GraphError {
         /// The panic payload, when it was a string.
         message: String,
     },
-    /// The run took more steps than `max_steps` allows.
+    /// A path of the run reached `max_steps` without reaching an end node.
+    ///
+    /// Steps are counted per path, as GraphAI does: every node run on a path
+    /// is a step; a parallel branch starts one step after the node that fans
+    /// out and counts its own steps; the path that waits for a fan-out counts
+    /// one more step for the fan-out, and one for its join destination. A
+    /// branch-edge pipeline counts from zero.
     #[error(
-        "max steps reached: the run took more than {limit} steps without reaching an end node; raise the limit with `Graph::max_steps` (or `max_steps: N` in `graph!`) if the graph really needs more"
+        "max steps reached at node `{node}`{}: a path of the run reached the limit of {limit} steps without reaching an end node; raise the limit with `Graph::max_steps` (or `max_steps: N` in `graph!`) if the graph really needs more",
+        branch_text(.branch.as_deref())
     )]
     MaxSteps {
         /// The configured limit.
         limit: usize,
-        /// Where the limit was hit: `None` on the main path, or the first node of the branch pipeline.
+        /// The node the path ran last when it reached the limit.
+        node: String,
+        /// The first node of the parallel branch or branch pipeline that
+        /// reached the limit; `None` on the main line of the run.
         branch: Option<String>,
+    },
+    /// A node's attempt took longer than its policy's timeout and was cancelled.
+    #[error("node `{node}` timed out after {} (attempt {attempt})", duration_text(.after))]
+    Timeout {
+        /// The node that timed out.
+        node: String,
+        /// The timeout.
+        after: std::time::Duration,
+        /// Which attempt timed out (from 1).
+        attempt: u32,
+    },
+    /// A node with retries failed on every attempt; the last attempt's error is the source.
+    #[error("node `{node}` failed after {attempts} attempts")]
+    GaveUp {
+        /// The node.
+        node: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last attempt's error.
+        #[source]
+        last: Box<GraphError>,
     },
     /// A router's output had neither `choice` nor `choices`.
     #[error(
@@ -102,6 +133,24 @@ pub enum GraphError {
         expected: &'static str,
         /// What it held.
         found: String,
+    },
+    /// A router's `choices` was an empty list.
+    #[error(
+        "router `{router}` chose nothing: its `choices` is an empty list; return at least one node name (or a `choice`)"
+    )]
+    EmptyChoice {
+        /// The router at fault.
+        router: String,
+    },
+    /// A router's `choices` named one node twice.
+    #[error(
+        "router `{router}` lists `{choice}` twice in `choices`: a node runs once per fan-out, so list each node once"
+    )]
+    DuplicateChoice {
+        /// The router at fault.
+        router: String,
+        /// The node named twice.
+        choice: String,
     },
     /// A router chose a node that it may not route to.
     #[error("router `{router}` chose `{choice}`, which is not {}", allowed_text(.allowed))]
@@ -130,6 +179,13 @@ pub enum GraphError {
         #[source]
         source: crate::callback::CallbackError,
     },
+    /// [`RunOptions::stream`](crate::RunOptions::stream) could not read the run's callback.
+    #[error("cannot stream the run")]
+    Stream {
+        /// Why (the callback's stream was already taken, or it has none).
+        #[source]
+        source: crate::callback::CallbackError,
+    },
     /// A task of `execute_many` ended without a result (its runtime shut down).
     #[error("run {index} of `execute_many` was aborted before it finished: {message}")]
     Aborted {
@@ -140,12 +196,32 @@ pub enum GraphError {
     },
 }
 
+fn branch_text(branch: Option<&str>) -> String {
+    branch.map_or_else(String::new, |first| {
+        format!(" (in the branch that starts at `{first}`)")
+    })
+}
+
+fn duration_text(duration: &std::time::Duration) -> String {
+    format!("{duration:?}")
+}
+
 fn allowed_text(allowed: &[String]) -> String {
     let names: Vec<String> = allowed.iter().map(|n| format!("`{n}`")).collect();
     format!("one of its destinations: {}", names.join(", "))
 }
 
 impl GraphError {
+    /// Whether another attempt could succeed: the node's own error, a panic or
+    /// a timeout. Binding errors (the run state lacks or mistypes a
+    /// parameter) and everything the graph itself decided are final.
+    pub(crate) fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            GraphError::Node { .. } | GraphError::Panic { .. } | GraphError::Timeout { .. }
+        )
+    }
+
     /// The node this error is about, when there is one.
     pub fn node(&self) -> Option<&str> {
         match self {
@@ -155,12 +231,18 @@ impl GraphError {
             | GraphError::Node { node, .. }
             | GraphError::Panic { node, .. }
             | GraphError::NoOutgoingEdge { node }
-            | GraphError::Callback { node, .. } => Some(node),
+            | GraphError::Callback { node, .. }
+            | GraphError::MaxSteps { node, .. }
+            | GraphError::Timeout { node, .. }
+            | GraphError::GaveUp { node, .. } => Some(node),
             GraphError::MissingChoice { router }
             | GraphError::InvalidChoice { router, .. }
-            | GraphError::UnknownChoice { router, .. } => Some(router),
-            GraphError::MaxSteps { branch, .. } => branch.as_deref(),
-            GraphError::InvalidInput { .. } | GraphError::Aborted { .. } => None,
+            | GraphError::UnknownChoice { router, .. }
+            | GraphError::EmptyChoice { router }
+            | GraphError::DuplicateChoice { router, .. } => Some(router),
+            GraphError::InvalidInput { .. }
+            | GraphError::Aborted { .. }
+            | GraphError::Stream { .. } => None,
         }
     }
 }

@@ -49,26 +49,59 @@ extern crate self as graphai;
 mod builder;
 mod callback;
 mod compile;
+mod compiled;
 mod error;
 mod exec;
 mod graph_check;
 #[cfg(feature = "openai")]
 pub mod llm;
 mod node;
+mod policy;
 mod run_state;
+mod sse_decoder;
 mod state;
+mod sync;
 
 #[doc(hidden)]
 pub mod __private;
 
+/// Server-Sent Events: an incremental decoder for any SSE stream, and
+/// [`GraphEventDecoder`](sse::GraphEventDecoder) for streams of
+/// [`GraphEvent`] frames.
+///
+/// [`SseDecoder`](sse::SseDecoder) takes the body of an SSE response in
+/// chunks of any size (a chunk may end inside a line, a `\r\n` pair or a
+/// multi-byte character) and gives back each complete frame. It knows nothing
+/// about the payload, so it reads GraphAI's event frames and, for example,
+/// OpenAI's `data: {..}` / `data: [DONE]` streams alike (the LLM client uses it).
+///
+/// ```
+/// use graphai::sse::SseDecoder;
+///
+/// let mut decoder = SseDecoder::new();
+/// assert!(decoder.push(b"event: delta\r\ndata: hel").is_empty());
+/// let frames = decoder.push(b"lo\r\ndata: world\r\n\r\n: a comment\n\ndata: [DONE]\n\n");
+/// let frames: Vec<_> = frames.into_iter().collect::<Result<_, _>>()?;
+/// assert_eq!(frames[0].event.as_deref(), Some("delta"));
+/// assert_eq!(frames[0].data.as_deref(), Some("hello\nworld"));
+/// assert_eq!(frames[1].data.as_deref(), Some("[DONE]"));
+/// decoder.finish()?;
+/// # Ok::<(), graphai::sse::SseError>(())
+/// ```
+pub mod sse {
+    pub use crate::callback::GraphEventDecoder;
+    pub use crate::sse_decoder::{SseDecoder, SseError, SseFrame};
+}
+
 pub use builder::{Branch, DEFAULT_MAX_STEPS, Graph};
 pub use callback::{
-    Callback, CallbackBuilder, CallbackError, EventStream, EventType, GraphEvent, TokenStream, sse,
+    Callback, CallbackBuilder, CallbackError, EventStream, EventType, GraphEvent, TokenStream,
 };
-pub use compile::CompiledGraph;
+pub use compiled::CompiledGraph;
 pub use error::{CompileProblem, Error, GraphCompileError, GraphError, Result};
-pub use exec::{BranchError, RunOutput};
+pub use exec::{BranchError, RunOptions, RunOutput, RunStream, StreamItem};
 pub use node::{Context, IntoNode, Node, NodeDef, NodeFuture, NodeRef, ParamInfo};
+pub use policy::{Backoff, Policy};
 pub use state::State;
 
 #[doc(inline)]

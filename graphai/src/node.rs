@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::callback::Callback;
 use crate::error::GraphError;
+use crate::policy::Policy;
 use crate::run_state::RunState;
 use crate::state::State;
 
@@ -35,6 +36,9 @@ pub trait Node: Send + Sync + 'static {
     const IS_ROUTER: bool;
     /// The parameters the node reads from the run state, in declaration order.
     const PARAMS: &'static [ParamInfo];
+    /// Retries and timeout (`#[node(retries = 3, timeout = "30s")]`); one
+    /// attempt without a timeout unless set. `Graph::policy` overrides it.
+    const POLICY: Policy = Policy::new();
 
     /// Binds the node's parameters from `ctx` and runs it.
     fn invoke(ctx: Context<'_>) -> NodeFuture<'_>;
@@ -80,6 +84,7 @@ pub struct NodeDef {
     pub(crate) is_stream: bool,
     pub(crate) is_router: bool,
     pub(crate) params: &'static [ParamInfo],
+    pub(crate) policy: Policy,
     pub(crate) invoke: InvokeFn,
 }
 
@@ -94,6 +99,7 @@ impl NodeDef {
             is_stream: N::IS_STREAM,
             is_router: N::IS_ROUTER,
             params: N::PARAMS,
+            policy: N::POLICY,
             invoke: N::invoke,
         }
     }
@@ -131,6 +137,11 @@ impl NodeDef {
     /// The parameters the node reads from the run state.
     pub fn params(&self) -> &'static [ParamInfo] {
         self.params
+    }
+
+    /// The node's own retry and timeout policy (before any `Graph::policy`).
+    pub fn policy(&self) -> Policy {
+        self.policy
     }
 
     pub(crate) fn reads(&self, key: &str) -> bool {

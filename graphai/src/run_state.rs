@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-#[derive(Debug, Default)]
+/// One frozen layer of a run state, shared by the branches forked from it.
+pub(crate) type Layer = Arc<Map<String, Value>>;
+
+#[derive(Debug, Default, Clone)]
 pub(crate) struct RunState {
     /// Shared layers, oldest first. Lookups go newest first.
     frozen: Vec<Arc<Map<String, Value>>>,
@@ -75,6 +78,16 @@ impl RunState {
 
     pub(crate) fn layers(&self) -> usize {
         self.frozen.len()
+    }
+
+    /// The shared layers, oldest first, and this path's own writes.
+    pub(crate) fn parts(&self) -> (&[Layer], &Map<String, Value>) {
+        (&self.frozen, &self.top)
+    }
+
+    /// A state made of `frozen` shared layers and `top`.
+    pub(crate) fn from_parts(frozen: Vec<Layer>, top: Map<String, Value>) -> Self {
+        Self { frozen, top }
     }
 
     /// The whole state as one map. Copies nothing that no other branch holds.

@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::sync::lock;
+
 use serde_json::{Map, Value};
 
 /// The graph's shared state: a JSON object that lives as long as the graph.
@@ -38,12 +40,8 @@ impl State {
     }
 
     fn lock(&self) -> MutexGuard<'_, Map<String, Value>> {
-        // A node that panicked while holding the lock left the map in a
-        // consistent state (every method below is a single map operation), so a
-        // poisoned lock is safe to use.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        // Every method below is a single map operation.
+        lock(&self.inner)
     }
 
     /// A copy of the value under `key`, if there is one.

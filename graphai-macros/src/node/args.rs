@@ -16,6 +16,10 @@ pub(crate) struct NodeArgs {
     pub(crate) end: Option<Span>,
     pub(crate) stream: Option<Span>,
     pub(crate) name: Option<LitStr>,
+    /// `retries = N`.
+    pub(crate) retries: Option<u32>,
+    /// `timeout = ".."`, in nanoseconds.
+    pub(crate) timeout: Option<u64>,
 }
 
 impl NodeArgs {
@@ -48,13 +52,15 @@ impl NodeArgs {
             "end" => &mut self.end,
             "stream" => &mut self.stream,
             "name" => return self.set_name(meta, kind),
+            "retries" => return self.set_retries(meta, kind),
+            "timeout" => return self.set_timeout(meta, kind),
             _ => {
                 skip_value(meta)?;
                 let written = quote::ToTokens::to_token_stream(path).to_string();
                 return Err(syn::Error::new_spanned(
                     path,
                     format!(
-                        "unknown argument `{}` for {}: expected `start`, `end`, `stream` or `name = \"..\"`",
+                        "unknown argument `{}` for {}: expected `start`, `end`, `stream`, `name = \"..\"`, `retries = N` or `timeout = \"..\"`",
                         written.replace(' ', ""),
                         kind.attr(),
                     ),
@@ -102,6 +108,123 @@ impl NodeArgs {
     }
 }
 
+impl NodeArgs {
+    fn set_retries(&mut self, meta: &ParseNestedMeta<'_>, kind: Kind) -> syn::Result<()> {
+        let usage = kind.attr_with("retries = 3");
+        if !meta.input.peek(Token![=]) {
+            skip_value(meta)?;
+            return Err(meta.error(format!(
+                "`retries` needs a number of retries: write {usage}"
+            )));
+        }
+        let value: Expr = meta.value()?.parse()?;
+        let retries = match &value {
+            Expr::Lit(lit) => match &lit.lit {
+                Lit::Int(int) => int.base10_parse::<u32>().ok(),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(retries) = retries else {
+            return Err(syn::Error::new_spanned(
+                &value,
+                format!(
+                    "`retries` must be a whole number (how many times a failed node runs again): write {usage}"
+                ),
+            ));
+        };
+        if self.retries.replace(retries).is_some() {
+            return Err(meta.error("duplicate argument `retries`: remove this one"));
+        }
+        Ok(())
+    }
+
+    fn set_timeout(&mut self, meta: &ParseNestedMeta<'_>, kind: Kind) -> syn::Result<()> {
+        let usage = kind.attr_with("timeout = \"30s\"");
+        if !meta.input.peek(Token![=]) {
+            skip_value(meta)?;
+            return Err(meta.error(format!("`timeout` needs a duration: write {usage}")));
+        }
+        let value: Expr = meta.value()?.parse()?;
+        let text = match &value {
+            Expr::Lit(lit) => match &lit.lit {
+                Lit::Str(s) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let nanos = match text.as_deref().map(parse_duration) {
+            Some(Ok(nanos)) => nanos,
+            Some(Err(problem)) => {
+                return Err(syn::Error::new_spanned(
+                    &value,
+                    format!(
+                        "invalid `timeout`: {problem}; write a number and a unit (`ms`, `s`, `m` or `h`), such as {usage}, `\"500ms\"` or `\"1m30s\"`"
+                    ),
+                ));
+            }
+            None => {
+                return Err(syn::Error::new_spanned(
+                    &value,
+                    format!("`timeout` must be a string such as `\"30s\"`: write {usage}"),
+                ));
+            }
+        };
+        if self.timeout.replace(nanos).is_some() {
+            return Err(meta.error("duplicate argument `timeout`: remove this one"));
+        }
+        Ok(())
+    }
+}
+
+/// Nanoseconds in a duration such as `"30s"`, `"500ms"`, `"1.5s"` or `"1m30s"`.
+pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err("the duration is empty".to_owned());
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!(
+                "`{text}` does not start with a number where `{rest}` is"
+            ));
+        }
+        let number: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("`{}` is not a number", &rest[..digits]))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = rest[..unit_len].trim();
+        let scale = match unit {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "" => return Err(format!("`{text}` has no unit after `{number}`")),
+            other => return Err(format!("`{other}` is not a unit")),
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    if total < 1.0 {
+        return Err(format!(
+            "`{text}` is zero: a timeout must be longer than that"
+        ));
+    }
+    if total > u64::MAX as f64 {
+        return Err(format!("`{text}` is too long"));
+    }
+    Ok(total as u64)
+}
+
 fn not_a_string(value: &Expr, usage: &str) -> syn::Error {
     syn::Error::new_spanned(
         value,
@@ -138,6 +261,25 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert!(args.start.is_some() && args.end.is_some() && args.stream.is_some());
         assert_eq!(args.name.map(|n| n.value()).as_deref(), Some("weather"));
+    }
+
+    #[test]
+    fn reads_retries_and_timeouts() {
+        let (args, errors) = parse(quote!(retries = 3, timeout = "1m30s"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(args.retries, Some(3));
+        assert_eq!(args.timeout, Some(90_000_000_000));
+        assert_eq!(parse_duration("500ms"), Ok(500_000_000));
+        assert_eq!(parse_duration("1.5s"), Ok(1_500_000_000));
+        assert_eq!(parse_duration("2h"), Ok(7_200_000_000_000));
+        assert!(parse_duration("30").unwrap_err().contains("no unit"));
+        assert!(
+            parse_duration("3 weeks")
+                .unwrap_err()
+                .contains("`weeks` is not a unit")
+        );
+        assert!(parse_duration("0s").unwrap_err().contains("zero"));
+        assert!(parse_duration("s").is_err());
     }
 
     #[test]

@@ -112,9 +112,11 @@ impl NodeFn {
         let is_stream = self.args.stream.is_some();
         let is_router = self.kind == Kind::Router;
         let ctx = ctx_ident();
+        let policy = self.policy();
         quote! {
             #(#cfgs)*
             impl ::graphai::Node for #ident {
+                #policy
                 const NAME: &'static str = #name;
                 const DOC: &'static str = #doc;
                 const IS_START: bool = #is_start;
@@ -128,6 +130,22 @@ impl NodeFn {
                 }
             }
         }
+    }
+
+    /// `const POLICY` when `retries` or `timeout` was given.
+    fn policy(&self) -> Option<TokenStream> {
+        if self.args.retries.is_none() && self.args.timeout.is_none() {
+            return None;
+        }
+        let retries = self.args.retries.map(|n| quote!(.retries(#n)));
+        let timeout = self
+            .args
+            .timeout
+            .map(|nanos| quote!(.timeout(::graphai::__private::Duration::from_nanos(#nanos))));
+        Some(quote! {
+            const POLICY: ::graphai::__private::Policy =
+                ::graphai::__private::Policy::new() #retries #timeout;
+        })
     }
 
     fn param_infos(&self) -> Vec<TokenStream> {

@@ -8,8 +8,9 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::decode::graph_event;
 use super::format::{Template, render_params};
-use super::sse::{Located, SseDecoder, SseError};
+use crate::sse_decoder::{SseDecoder, SseError};
 
 /// The kind of a [`GraphEvent`]; serialized as its name (`"start_node"`, ..).
 ///
@@ -209,7 +210,7 @@ impl GraphEvent {
 
     /// Parses one Server-Sent Events frame made by [`to_sse`](Self::to_sse)
     /// (or by Python GraphAI's `GraphEvent.encode`). The closing blank line
-    /// may be left out. To read a stream of frames use [`sse::GraphEventDecoder`](super::sse::GraphEventDecoder).
+    /// may be left out. To read a stream of frames use [`sse::GraphEventDecoder`](crate::sse::GraphEventDecoder).
     ///
     /// # Errors
     /// [`SseError`] when the text is not exactly one frame with a `data:` line
@@ -218,9 +219,7 @@ impl GraphEvent {
         let mut decoder = SseDecoder::new();
         let mut frames = decoder.push_located(frame.as_bytes());
         frames.extend(decoder.push_located(b"\n\n"));
-        let mut events = frames
-            .into_iter()
-            .map(|frame| frame.and_then(Located::graph_event));
+        let mut events = frames.into_iter().map(|frame| frame.and_then(graph_event));
         match (events.next(), events.next()) {
             (None, _) => Err(SseError::NoFrame),
             (Some(event), None) => event,

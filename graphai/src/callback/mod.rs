@@ -1,18 +1,21 @@
 //! [`Callback`]: the queue through which streaming nodes send tokens to a consumer.
 
+mod decode;
 mod event;
 mod format;
-pub mod sse;
 mod stream;
 
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+pub(crate) use crate::sync::lock;
 
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+pub use decode::GraphEventDecoder;
 pub use event::{EventType, GraphEvent};
 pub use stream::{EventStream, TokenStream};
 
@@ -24,13 +27,6 @@ use stream::Receiver;
 const DEFAULT_SPECIAL_TOKEN_FORMAT: &str = "<{identifier}:{token}:{params}>";
 /// GraphAI's default `token_format`.
 const DEFAULT_TOKEN_FORMAT: &str = "{token}";
-
-/// Locks `mutex`; a panic elsewhere never leaves this module's data half-written.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// Why a callback could not be built or could not send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +50,15 @@ pub enum CallbackError {
         "the callback queue is full ({capacity} events wait for the consumer): use `acall(..).await` to wait for room, or raise `capacity`"
     )]
     Full {
+        /// The queue's capacity.
+        capacity: usize,
+    },
+    /// A bounded queue is full and nobody has taken its stream, so waiting
+    /// for room would wait forever.
+    #[error(
+        "the callback queue is full ({capacity} events) and nobody reads it: take its stream with `aiter()` or `events()` before the run starts, or build the callback without `capacity` to buffer every event"
+    )]
+    NoConsumer {
         /// The queue's capacity.
         capacity: usize,
     },
@@ -285,10 +290,22 @@ impl Callback {
         tokio::task::consume_budget().await;
         match self.sender(action)? {
             None => Ok(()),
-            Some(Sender::Bounded(sender)) => sender
-                .send(event)
-                .await
-                .map_err(|_| CallbackError::ConsumerGone),
+            Some(Sender::Bounded(sender)) => match sender.try_send(event) {
+                Ok(()) => Ok(()),
+                Err(mpsc::error::TrySendError::Closed(_)) => Err(CallbackError::ConsumerGone),
+                Err(mpsc::error::TrySendError::Full(event)) => {
+                    // Waiting for room only makes sense if someone will read.
+                    if matches!(*lock(&self.shared.receiver), Slot::Ready(_)) {
+                        return Err(CallbackError::NoConsumer {
+                            capacity: self.shared.capacity.unwrap_or_default(),
+                        });
+                    }
+                    sender
+                        .send(event)
+                        .await
+                        .map_err(|_| CallbackError::ConsumerGone)
+                }
+            },
             Some(Sender::Unbounded(sender)) => {
                 sender.send(event).map_err(|_| CallbackError::ConsumerGone)
             }
@@ -408,15 +425,20 @@ impl Callback {
     /// its sources (`node `a` failed: boom`), since the consumer has nothing
     /// else to go on. Ignored once closed.
     pub(crate) fn send_error(&self, error: &dyn std::error::Error, node: Option<&str>) {
-        if self.shared.discard || self.is_closed() {
-            return;
-        }
         let mut message = error.to_string();
         let mut source = error.source();
         while let Some(cause) = source {
             message.push_str(": ");
             message.push_str(&cause.to_string());
             source = cause.source();
+        }
+        self.send_error_text(&message, node);
+    }
+
+    /// [`send_error`](Self::send_error) with the message as text.
+    pub(crate) fn send_error_text(&self, message: &str, node: Option<&str>) {
+        if self.shared.discard || self.is_closed() {
+            return;
         }
         let mut params = Map::new();
         params.insert("message".to_owned(), Value::from(message));
@@ -433,6 +455,11 @@ impl Callback {
     /// end (`<graphai:END:>`) after what was already sent. Calling it again
     /// does nothing.
     pub async fn close(&self) {
+        self.close_now();
+    }
+
+    /// [`close`](Self::close) from synchronous code (a `Drop`).
+    pub(crate) fn close_now(&self) {
         let mut sender = lock(&self.shared.sender);
         self.shared.closed.store(true, Ordering::Release);
         // Dropping the last sender ends the queue; the stream then adds the end.

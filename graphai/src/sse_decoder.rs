@@ -1,27 +1,7 @@
-//! Server-Sent Events: an incremental decoder for any SSE stream, and
-//! [`GraphEventDecoder`] for streams of [`GraphEvent`] frames.
-//!
-//! [`SseDecoder`] takes the body of an SSE response in chunks of any size (a
-//! chunk may end inside a line, a `\r\n` pair or a multi-byte character) and
-//! gives back each complete frame. It knows nothing about the payload, so it
-//! reads GraphAI's event frames and, for example, OpenAI's
-//! `data: {..}` / `data: [DONE]` streams alike.
-//!
-//! ```
-//! use graphai::sse::SseDecoder;
-//!
-//! let mut decoder = SseDecoder::new();
-//! assert!(decoder.push(b"event: delta\r\ndata: hel").is_empty());
-//! let frames = decoder.push(b"lo\r\ndata: world\r\n\r\n: a comment\n\ndata: [DONE]\n\n");
-//! let frames: Vec<_> = frames.into_iter().collect::<Result<_, _>>()?;
-//! assert_eq!(frames[0].event.as_deref(), Some("delta"));
-//! assert_eq!(frames[0].data.as_deref(), Some("hello\nworld"));
-//! assert_eq!(frames[1].data.as_deref(), Some("[DONE]"));
-//! decoder.finish()?;
-//! # Ok::<(), graphai::sse::SseError>(())
-//! ```
-
-use super::event::GraphEvent;
+//! Server-Sent Events: an incremental decoder for any SSE stream. The LLM
+//! client reads OpenAI's `data: {..}` / `data: [DONE]` streams with it, and
+//! [`GraphEventDecoder`](crate::sse::GraphEventDecoder) reads GraphAI's event
+//! frames with it. Public as [`graphai::sse`](crate::sse).
 
 /// Why SSE input could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,7 +47,7 @@ pub enum SseError {
     },
     /// A line or a frame grew past the decoder's limit; the frame was skipped.
     #[error(
-        "line {line} of the SSE stream makes its frame longer than {limit} bytes: the frame was skipped; raise the limit with `SseDecoder::with_limit` if the server really sends frames this big"
+        "line {line} of the SSE stream makes its frame longer than {limit} bytes: the frame was skipped; raise the limit with `SseDecoder::with_limit` (or `GraphEventDecoder::with_limit`) if the server really sends frames this big"
     )]
     TooLong {
         /// The line where the limit was passed.
@@ -75,10 +55,10 @@ pub enum SseError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// [`GraphEvent::from_sse`] found no frame.
+    /// [`GraphEvent::from_sse`](crate::GraphEvent::from_sse) found no frame.
     #[error("no SSE frame found: expected `data: {{json}}` followed by a blank line")]
     NoFrame,
-    /// [`GraphEvent::from_sse`] found several frames.
+    /// [`GraphEvent::from_sse`](crate::GraphEvent::from_sse) found several frames.
     #[error(
         "expected one SSE frame but found {count}: decode a stream of frames with `GraphEventDecoder`"
     )]
@@ -103,29 +83,11 @@ pub struct SseFrame {
     pub retry: Option<u64>,
 }
 
-impl SseFrame {
-    /// Parses the frame's data as a [`GraphEvent`].
-    fn graph_event_at(self, line: usize) -> Result<GraphEvent, SseError> {
-        let data = self.data.ok_or(SseError::MissingData { line })?;
-        serde_json::from_str(&data).map_err(|err| SseError::InvalidEvent {
-            line,
-            message: err.to_string(),
-            data: data.chars().take(200).collect(),
-        })
-    }
-}
-
 /// A frame with the line it ended on, so errors about its content can say where.
 #[derive(Debug)]
 pub(crate) struct Located {
-    frame: SseFrame,
-    line: usize,
-}
-
-impl Located {
-    pub(crate) fn graph_event(self) -> Result<GraphEvent, SseError> {
-        self.frame.graph_event_at(self.line)
-    }
+    pub(crate) frame: SseFrame,
+    pub(crate) line: usize,
 }
 
 /// Incremental Server-Sent Events decoder.
@@ -324,55 +286,6 @@ impl SseDecoder {
     }
 }
 
-/// Incremental decoder for a stream of [`GraphEvent`] frames, such as a
-/// callback's [`events`](super::Callback::events) sent with
-/// [`GraphEvent::to_sse`].
-///
-/// ```
-/// use graphai::{EventType, sse::GraphEventDecoder};
-///
-/// let mut decoder = GraphEventDecoder::new();
-/// let body = "data: {\"type\":\"callback\",\"identifier\":\"graphai\",\"token\":\"h\u{e9}\",\"params\":null,\"node\":\"a\"}\n\n";
-/// let (first, second) = body.as_bytes().split_at(70); // any split works
-/// assert!(decoder.push(first).is_empty());
-/// let events = decoder.push(second);
-/// let event = events.into_iter().next().unwrap()?;
-/// assert_eq!(event.r#type, EventType::Callback);
-/// assert_eq!(event.token.as_deref(), Some("h\u{e9}"));
-/// decoder.finish()?;
-/// # Ok::<(), graphai::sse::SseError>(())
-/// ```
-#[derive(Debug, Default)]
-pub struct GraphEventDecoder {
-    sse: SseDecoder,
-}
-
-impl GraphEventDecoder {
-    /// A decoder at the start of a stream.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Feeds the next chunk; returns the events it completed, in order, with
-    /// an error in place of each frame that is not a `GraphEvent` (the
-    /// decoder goes on with the next frame).
-    pub fn push(&mut self, chunk: &[u8]) -> Vec<Result<GraphEvent, SseError>> {
-        self.sse
-            .push_located(chunk)
-            .into_iter()
-            .map(|item| item.and_then(Located::graph_event))
-            .collect()
-    }
-
-    /// Declares the end of the stream.
-    ///
-    /// # Errors
-    /// [`SseError::Truncated`] when the stream stopped inside a frame.
-    pub fn finish(&mut self) -> Result<(), SseError> {
-        self.sse.finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,43 +441,5 @@ mod tests {
         let mut decoder = SseDecoder::new();
         assert!(decoder.push(b"data: no blank line\n").is_empty());
         assert_eq!(decoder.finish(), Err(SseError::Truncated { line: 1 }));
-    }
-
-    #[test]
-    fn graph_event_decoder_reports_bad_frames_and_goes_on() {
-        let mut decoder = GraphEventDecoder::new();
-        let got = decoder.push(
-            b"data: {\"type\":\"callback\",\"identifier\":\"graphai\",\"token\":\"a\"}\n\n\
-              data: {not json}\n\n\
-              event: x\n\n\
-              data: {\"identifier\":\"graphai\"}\n\n\
-              data: {\"type\":\"end\",\"identifier\":\"graphai\"}\n\n",
-        );
-        assert_eq!(got.len(), 5);
-        let first = got[0].as_ref().expect("a valid event");
-        assert_eq!(first.token.as_deref(), Some("a"));
-        assert_eq!(first.node, None, "a frame without `node` (Python's) parses");
-        match &got[1] {
-            Err(SseError::InvalidEvent {
-                line,
-                data,
-                message,
-            }) => {
-                assert_eq!((*line, data.as_str()), (4, "{not json}"));
-                assert!(message.contains("key must be a string"), "{message}");
-            }
-            other => panic!("expected InvalidEvent, got {other:?}"),
-        }
-        assert_eq!(got[2], Err(SseError::MissingData { line: 6 }));
-        match &got[3] {
-            Err(SseError::InvalidEvent { message, .. }) => {
-                assert!(message.contains("missing field `type`"), "{message}");
-            }
-            other => panic!("expected InvalidEvent, got {other:?}"),
-        }
-        assert_eq!(
-            got[4].as_ref().expect("a valid event").r#type,
-            crate::EventType::End
-        );
     }
 }

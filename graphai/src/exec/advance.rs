@@ -1,0 +1,629 @@
+//! The rules of a run, written once: what happens to the position when a
+//! node finishes (merge, branch edges, route, fan out, join, finish, fail).
+//! Nothing here awaits; the driver runs the effects and calls these.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::invoke::RunEnv;
+use super::position::{
+    Edges, Fork, Frame, FrameId, FrameKind, Line, Owner, Path, PathId, Position, Route, Status,
+    Waiting,
+};
+use super::{BranchError, Ticket};
+use crate::error::GraphError;
+
+/// A run's position and the rules that move it.
+pub(crate) struct Scheduler<'e, 'g> {
+    pub(crate) env: &'e RunEnv<'g>,
+    pub(crate) pos: Position,
+    pub(crate) branch_errors: Vec<BranchError>,
+    /// Effects whose futures the driver must drop: their paths were cancelled.
+    pub(crate) cancelled: Vec<Ticket>,
+    next_ticket: Ticket,
+}
+
+impl<'e, 'g> Scheduler<'e, 'g> {
+    pub(crate) fn new(env: &'e RunEnv<'g>, pos: Position) -> Self {
+        Self {
+            env,
+            pos,
+            branch_errors: Vec::new(),
+            cancelled: Vec::new(),
+            next_ticket: 0,
+        }
+    }
+
+    pub(crate) fn ticket(&mut self) -> Ticket {
+        self.next_ticket += 1;
+        self.next_ticket
+    }
+
+    /// A node of path `id` finished.
+    pub(crate) fn node_done(
+        &mut self,
+        id: PathId,
+        result: Result<Map<String, Value>, GraphError>,
+    ) -> Result<(), GraphError> {
+        self.pos.steps_taken += 1;
+        match result {
+            Ok(output) => self.merge_output(id, output),
+            Err(error) => self.fail(id, error),
+        }
+    }
+
+    /// Merges a node's output into its path, then starts the node's branch
+    /// edges or moves on.
+    fn merge_output(
+        &mut self,
+        id: PathId,
+        mut output: Map<String, Value>,
+    ) -> Result<(), GraphError> {
+        let env = self.env;
+        let graph = env.graph;
+        let path = &mut self.pos.paths[id];
+        let node = path.node;
+        let def = env.def(node);
+        let pipeline = path.line == Line::Pipeline;
+        let mut route = Route {
+            stop: graph.is_end[node]
+                || (pipeline && output.get("success") == Some(&Value::Bool(false))),
+            ..Route::default()
+        };
+        if def.is_router() {
+            route.choice = output.shift_remove("choice");
+            route.choices = output.shift_remove("choices");
+            // In a branch pipeline, a router that chose nothing follows its edges.
+            route.routed = !pipeline || route.choice.is_some() || route.choices.is_some();
+        }
+        if graph.upstream_readers {
+            let mut upstream = Map::with_capacity(2);
+            upstream.insert("node".into(), Value::String(def.name().to_owned()));
+            upstream.insert("output".into(), Value::Object(output.clone()));
+            path.upstream = Some(Arc::new(Value::Object(upstream)));
+        }
+        let edges = &graph.branches[node];
+        let kept = edges
+            .iter()
+            .any(|edge| edge.condition.is_some())
+            .then(|| output.clone());
+        Arc::make_mut(&mut path.state).merge(output);
+        if edges.is_empty() {
+            return self.proceed(id, route);
+        }
+        let frame = self.pos.frames.insert(Frame {
+            path: id,
+            kind: FrameKind::Edges(Edges {
+                output: kept,
+                next: 0,
+                route,
+                waiting: Waiting::Nothing,
+            }),
+        });
+        self.pos.paths[id].status = Status::Suspended(frame);
+        self.pos.edges.push_back(frame);
+        Ok(())
+    }
+
+    /// The next branch edge of frame `frame`: the index of an edge whose
+    /// condition must be evaluated now, or `None` once the frame started a
+    /// pipeline, is waiting, or is done (its path moved on).
+    pub(crate) fn next_edge(&mut self, frame: FrameId) -> Result<Option<usize>, GraphError> {
+        let Some(Frame { path, kind }) = self.pos.frames.get_mut(frame) else {
+            return Ok(None);
+        };
+        let FrameKind::Edges(edges) = kind else {
+            return Ok(None);
+        };
+        let (path, node) = (*path, self.pos.paths[*path].node);
+        let all = &self.env.graph.branches[node];
+        let Some(edge) = all.get(edges.next) else {
+            let route = std::mem::take(&mut edges.route);
+            self.pos.frames.remove(frame);
+            // Back to where a node that just finished is: `proceed` decides.
+            self.pos.paths[path].status = Status::Running { ticket: 0 };
+            return self.proceed(path, route).map(|()| None);
+        };
+        let index = edges.next;
+        edges.next += 1;
+        if edge.condition.is_some() {
+            edges.waiting = Waiting::Condition { ticket: 0 };
+            return Ok(Some(index));
+        }
+        self.start_pipeline(frame, index);
+        Ok(None)
+    }
+
+    /// The condition of edge `index` of frame `frame` is being evaluated under `ticket`.
+    pub(crate) fn condition_started(&mut self, frame: FrameId, ticket: Ticket) {
+        if let Some(Frame {
+            kind: FrameKind::Edges(edges),
+            ..
+        }) = self.pos.frames.get_mut(frame)
+        {
+            edges.waiting = Waiting::Condition { ticket };
+        }
+    }
+
+    /// The output a condition of frame `frame` is asked about.
+    pub(crate) fn condition_input(&self, frame: FrameId) -> Option<(&Map<String, Value>, usize)> {
+        let Frame {
+            path,
+            kind: FrameKind::Edges(edges),
+        } = self.pos.frames.get(frame)?
+        else {
+            return None;
+        };
+        Some((edges.output.as_ref()?, self.pos.paths[*path].node))
+    }
+
+    /// A branch condition answered: `Err` holds the message of its panic.
+    pub(crate) fn condition_done(
+        &mut self,
+        frame: FrameId,
+        ticket: Ticket,
+        verdict: Result<bool, String>,
+    ) {
+        let Some(Frame {
+            path,
+            kind: FrameKind::Edges(edges),
+        }) = self.pos.frames.get_mut(frame)
+        else {
+            return;
+        };
+        if edges.waiting != (Waiting::Condition { ticket }) {
+            return;
+        }
+        edges.waiting = Waiting::Nothing;
+        let index = edges.next - 1;
+        let node = self.pos.paths[*path].node;
+        match verdict {
+            Ok(true) => return self.start_pipeline(frame, index),
+            Ok(false) => {}
+            Err(message) => {
+                let destination = self.env.graph.branches[node][index].destination;
+                let error = GraphError::Panic {
+                    node: format!("{} (branch condition)", self.env.name(node)),
+                    message,
+                };
+                self.record(node, destination, error);
+            }
+        }
+        self.pos.edges.push_back(frame);
+    }
+
+    /// Starts the pipeline of edge `index` of frame `frame`: on a copy of the
+    /// source's path state; a waiting edge holds the frame until it ends.
+    fn start_pipeline(&mut self, frame: FrameId, index: usize) {
+        let path_id = self.pos.frames[frame].path;
+        let path = &mut self.pos.paths[path_id];
+        let node = path.node;
+        let edge = &self.env.graph.branches[node][index];
+        let state = Arc::make_mut(&mut path.state)
+            .fork(1)
+            .pop()
+            .unwrap_or_default();
+        let child = Path {
+            node: edge.destination,
+            steps: 0,
+            state: Arc::new(state),
+            upstream: path.upstream.clone(),
+            line: Line::Pipeline,
+            owner: Owner::Edge {
+                source: node,
+                destination: edge.destination,
+                waiter: edge.wait.then_some(frame),
+            },
+            status: Status::Ready,
+            branch: Some(edge.destination),
+        };
+        let child = self.pos.paths.insert(child);
+        self.pos.ready.push_back(child);
+        if let FrameKind::Edges(edges) = &mut self.pos.frames[frame].kind {
+            if edge.wait {
+                edges.waiting = Waiting::Pipeline(child);
+            } else {
+                self.pos.edges.push_back(frame);
+            }
+        }
+    }
+
+    /// Where path `id` goes after its node (and the node's branch edges).
+    fn proceed(&mut self, id: PathId, route: Route) -> Result<(), GraphError> {
+        let graph = self.env.graph;
+        let node = self.pos.paths[id].node;
+        let next: Cow<'g, [usize]> = if route.routed {
+            let chose = route.choice.is_some() || route.choices.is_some();
+            if route.stop && !chose {
+                return self.finish(id);
+            }
+            match self.resolve(node, route.choice, route.choices) {
+                Ok(_) if route.stop => return self.finish(id),
+                Ok(chosen) => Cow::Owned(chosen),
+                Err(error) => return self.fail(id, error),
+            }
+        } else if route.stop {
+            return self.finish(id);
+        } else {
+            Cow::Borrowed(graph.next[node].as_slice())
+        };
+        let path = &mut self.pos.paths[id];
+        match path.line {
+            Line::Main { stop_at_join } => {
+                if stop_at_join && graph.join_source[node] {
+                    return self.finish(id);
+                }
+                match *next {
+                    [] => {
+                        let error = GraphError::NoOutgoingEdge {
+                            node: self.env.name(node).to_owned(),
+                        };
+                        self.fail(id, error)
+                    }
+                    [one] => {
+                        path.node = one;
+                        self.step(id, node)
+                    }
+                    ref many => {
+                        // The branches start one step further: a router that
+                        // fans out to itself is bounded here.
+                        if path.steps + 1 >= self.env.max_steps {
+                            return self.max_steps(id, node);
+                        }
+                        let join = many.iter().find_map(|&n| graph.join_of[n]);
+                        self.fork(id, many, join);
+                        Ok(())
+                    }
+                }
+            }
+            Line::Pipeline => {
+                if next.is_empty() {
+                    return self.finish(id);
+                }
+                path.steps += 1;
+                if path.steps >= self.env.max_steps {
+                    return self.max_steps(id, node);
+                }
+                if let [one] = *next {
+                    path.node = one;
+                    self.ready(id);
+                } else {
+                    self.fork(id, &next, None);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Counts a step of path `id` (which ran `ran` last) and readies it.
+    fn step(&mut self, id: PathId, ran: usize) -> Result<(), GraphError> {
+        let path = &mut self.pos.paths[id];
+        path.steps += 1;
+        if path.steps >= self.env.max_steps {
+            return self.max_steps(id, ran);
+        }
+        self.ready(id);
+        Ok(())
+    }
+
+    fn ready(&mut self, id: PathId) {
+        self.pos.paths[id].status = Status::Ready;
+        self.pos.ready.push_back(id);
+    }
+
+    fn max_steps(&mut self, id: PathId, ran: usize) -> Result<(), GraphError> {
+        let branch = self.pos.paths[id].branch;
+        let error = GraphError::MaxSteps {
+            limit: self.env.max_steps,
+            node: self.env.name(ran).to_owned(),
+            branch: branch.map(|first| self.env.name(first).to_owned()),
+        };
+        self.fail(id, error)
+    }
+
+    /// Path `id` fans out to `nodes`: one branch each, on its own view of the
+    /// state; `join` is where the merged path goes once all have arrived.
+    fn fork(&mut self, id: PathId, nodes: &[usize], join: Option<usize>) {
+        let path = &mut self.pos.paths[id];
+        let states = Arc::make_mut(&mut path.state).fork(nodes.len());
+        let base_layers = path.state.layers();
+        let (line, steps) = match path.line {
+            Line::Main { .. } => (Line::Main { stop_at_join: true }, path.steps + 1),
+            Line::Pipeline => (Line::Pipeline, path.steps),
+        };
+        let upstream = path.upstream.clone();
+        let frame = self.pos.frames.insert(Frame {
+            path: id,
+            kind: FrameKind::Fork(Fork {
+                nodes: nodes.to_vec(),
+                children: Vec::with_capacity(nodes.len()),
+                remaining: nodes.len(),
+                base_layers,
+                join,
+            }),
+        });
+        self.pos.paths[id].status = Status::Suspended(frame);
+        for (index, (&node, state)) in nodes.iter().zip(states).enumerate() {
+            let child = self.pos.paths.insert(Path {
+                node,
+                steps,
+                state: Arc::new(state),
+                upstream: upstream.clone(),
+                line,
+                owner: Owner::Fork { frame, index },
+                status: Status::Ready,
+                branch: Some(node),
+            });
+            if let FrameKind::Fork(fork) = &mut self.pos.frames[frame].kind {
+                fork.children.push(child);
+            }
+            self.pos.ready.push_back(child);
+        }
+    }
+
+    /// Path `id` reached its end.
+    fn finish(&mut self, id: PathId) -> Result<(), GraphError> {
+        match self.pos.paths[id].owner {
+            Owner::Run => {
+                if let Some(path) = self.pos.paths.remove(id) {
+                    self.pos.result = Some(path.state);
+                }
+                Ok(())
+            }
+            Owner::Fork { frame, .. } => {
+                self.pos.paths[id].status = Status::Arrived;
+                let FrameKind::Fork(fork) = &mut self.pos.frames[frame].kind else {
+                    unreachable!("a fork branch's owner is a fork frame");
+                };
+                fork.remaining -= 1;
+                if fork.remaining == 0 {
+                    self.join(frame)
+                } else {
+                    Ok(())
+                }
+            }
+            Owner::Edge { waiter, .. } => {
+                self.pos.paths.remove(id);
+                if let Some(waiter) = waiter {
+                    self.resume_edges(waiter);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Every branch of fan-out `frame` arrived: merge them into the waiting
+    /// path in declaration order, then go to the join (or finish).
+    fn join(&mut self, frame: FrameId) -> Result<(), GraphError> {
+        let Some(Frame {
+            path: id,
+            kind: FrameKind::Fork(fork),
+        }) = self.pos.frames.remove(frame)
+        else {
+            unreachable!("join is called on fork frames");
+        };
+        let env = self.env;
+        let names = |i: usize| env.name(fork.nodes[i]);
+        let mut written: HashMap<String, usize> = HashMap::new();
+        let mut merged = Vec::with_capacity(fork.children.len());
+        let mut upstream = None;
+        for &child in &fork.children {
+            let Some(child) = self.pos.paths.remove(child) else {
+                continue;
+            };
+            if child.upstream.is_some() {
+                upstream = child.upstream;
+            }
+            let state = Arc::try_unwrap(child.state).unwrap_or_else(|shared| (*shared).clone());
+            merged.push(state.into_writes(fork.base_layers));
+        }
+        let path = &mut self.pos.paths[id];
+        if upstream.is_some() {
+            path.upstream = upstream;
+        }
+        let state = Arc::make_mut(&mut path.state);
+        for (i, writes) in merged.into_iter().enumerate() {
+            for layer in writes {
+                for (key, value) in &layer {
+                    if let Some(&j) = written.get(key)
+                        && j != i
+                        && state.get(key) != Some(value)
+                    {
+                        tracing::warn!(
+                            key = key.as_str(),
+                            first = names(j),
+                            second = names(i),
+                            "parallel branches wrote different values to `{key}`; the branch declared later (`{}`) wins",
+                            names(i),
+                        );
+                    }
+                    written.insert(key.clone(), i);
+                }
+                state.merge(layer);
+            }
+        }
+        let ran = path.node;
+        match fork.join {
+            Some(join) => {
+                path.steps += 1;
+                path.node = self.env.graph.join_destination[join];
+                self.step(id, ran)
+            }
+            None => self.finish(id),
+        }
+    }
+
+    fn resume_edges(&mut self, frame: FrameId) {
+        if let Some(Frame {
+            kind: FrameKind::Edges(edges),
+            ..
+        }) = self.pos.frames.get_mut(frame)
+        {
+            edges.waiting = Waiting::Nothing;
+            self.pos.edges.push_back(frame);
+        }
+    }
+
+    /// Path `id` failed: a fan-out fails with its first failing branch (the
+    /// other branches are cancelled), a branch pipeline records its error and
+    /// lets the path that waits for it go on, the main path fails the run.
+    pub(crate) fn fail(&mut self, mut id: PathId, error: GraphError) -> Result<(), GraphError> {
+        loop {
+            match self.pos.paths[id].owner {
+                Owner::Run => return Err(error),
+                Owner::Fork { frame, .. } => {
+                    let Some(Frame {
+                        path: waiting,
+                        kind: FrameKind::Fork(fork),
+                    }) = self.pos.frames.remove(frame)
+                    else {
+                        unreachable!("a fork branch's owner is a fork frame");
+                    };
+                    for child in fork.children {
+                        if child == id {
+                            self.pos.paths.remove(child);
+                        } else {
+                            self.cancel(child);
+                        }
+                    }
+                    id = waiting;
+                }
+                Owner::Edge {
+                    source,
+                    destination,
+                    waiter,
+                } => {
+                    self.record(source, destination, error);
+                    self.pos.paths.remove(id);
+                    if let Some(waiter) = waiter {
+                        self.resume_edges(waiter);
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Removes path `id` and everything it waits for; running effects are
+    /// listed in `cancelled` for the driver to drop.
+    fn cancel(&mut self, id: PathId) {
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            let Some(path) = self.pos.paths.remove(id) else {
+                continue;
+            };
+            match path.status {
+                Status::Running { ticket } => self.cancelled.push(ticket),
+                Status::Ready => self.pos.ready.retain(|&ready| ready != id),
+                Status::Arrived => {}
+                Status::Suspended(frame) => {
+                    let Some(frame_value) = self.pos.frames.remove(frame) else {
+                        continue;
+                    };
+                    match frame_value.kind {
+                        FrameKind::Fork(fork) => stack.extend(fork.children),
+                        FrameKind::Edges(edges) => {
+                            self.pos.edges.retain(|&queued| queued != frame);
+                            match edges.waiting {
+                                Waiting::Pipeline(child) => stack.push(child),
+                                Waiting::Condition { ticket } => self.cancelled.push(ticket),
+                                Waiting::Nothing => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, source: usize, destination: usize, error: GraphError) {
+        let (source, destination) = (self.env.name(source), self.env.name(destination));
+        tracing::warn!(source, destination, %error, "branch pipeline failed");
+        self.branch_errors.push(BranchError {
+            source: source.to_owned(),
+            destination: destination.to_owned(),
+            error: Arc::new(error),
+        });
+    }
+
+    /// A router's `choice`/`choices`, resolved against its declared
+    /// destinations (or, for a router with none, every node of the graph).
+    fn resolve(
+        &self,
+        router: usize,
+        choice: Option<Value>,
+        choices: Option<Value>,
+    ) -> Result<Vec<usize>, GraphError> {
+        let name = self.env.name(router);
+        let invalid = |key, expected, found: &Value| GraphError::InvalidChoice {
+            router: name.to_owned(),
+            key,
+            expected,
+            found: found.to_string(),
+        };
+        match (choices, choice) {
+            (Some(Value::Array(list)), _) => {
+                if list.is_empty() {
+                    return Err(GraphError::EmptyChoice {
+                        router: name.to_owned(),
+                    });
+                }
+                let mut chosen = Vec::with_capacity(list.len());
+                for item in &list {
+                    let Value::String(choice) = item else {
+                        return Err(invalid("choices", "a list of node names", item));
+                    };
+                    let node = self.resolve_one(router, choice)?;
+                    if chosen.contains(&node) {
+                        return Err(GraphError::DuplicateChoice {
+                            router: name.to_owned(),
+                            choice: choice.clone(),
+                        });
+                    }
+                    chosen.push(node);
+                }
+                Ok(chosen)
+            }
+            (Some(other), _) => Err(invalid("choices", "a list of node names", &other)),
+            (None, Some(Value::String(choice))) => Ok(vec![self.resolve_one(router, &choice)?]),
+            (None, Some(other)) => Err(invalid("choice", "a node name", &other)),
+            (None, None) => Err(GraphError::MissingChoice {
+                router: name.to_owned(),
+            }),
+        }
+    }
+
+    fn resolve_one(&self, router: usize, choice: &str) -> Result<usize, GraphError> {
+        let graph = self.env.graph;
+        let declared = &graph.next[router];
+        let found = if declared.is_empty() {
+            graph.by_name.get(choice).copied()
+        } else {
+            declared
+                .iter()
+                .copied()
+                .find(|&i| self.env.name(i) == choice)
+        };
+        found.ok_or_else(|| {
+            let mut allowed: Vec<String> = Vec::new();
+            let names: Box<dyn Iterator<Item = &str>> = if declared.is_empty() {
+                Box::new(graph.nodes.iter().map(|n| n.name()))
+            } else {
+                Box::new(declared.iter().map(|&i| self.env.name(i)))
+            };
+            for name in names {
+                if !allowed.iter().any(|a| a == name) {
+                    allowed.push(name.to_owned());
+                }
+            }
+            GraphError::UnknownChoice {
+                router: self.env.name(router).to_owned(),
+                choice: choice.to_owned(),
+                allowed,
+            }
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! Calling a node: the streaming markers, the caught panic, the node's
+//! policy (retries, backoff, timeout) and its tracing span. This is the
+//! scheduler's one effect besides branch conditions.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use futures::FutureExt;
+use serde_json::{Map, Value};
+use tracing::Instrument;
+
+use crate::callback::{Callback, GraphEvent};
+use crate::compile::Inner;
+use crate::error::GraphError;
+use crate::node::{Context, NodeDef};
+use crate::run_state::RunState;
+
+/// What every node call of one run shares: the graph, the run's callback and
+/// limits. Node futures borrow it while the scheduler changes the position.
+pub(crate) struct RunEnv<'g> {
+    pub(crate) graph: &'g Inner,
+    /// The callback given to the run, if any.
+    pub(crate) callback: Option<&'g Callback>,
+    /// What streaming nodes send to without a callback: made on first use,
+    /// one per run, so a node that closes it affects no other run.
+    pub(crate) discard: OnceLock<Callback>,
+    pub(crate) max_steps: usize,
+}
+
+impl<'g> RunEnv<'g> {
+    pub(crate) fn new(graph: &'g Inner, callback: Option<&'g Callback>, max_steps: usize) -> Self {
+        Self {
+            graph,
+            callback,
+            discard: OnceLock::new(),
+            max_steps,
+        }
+    }
+
+    pub(crate) fn def(&self, node: usize) -> &'g NodeDef {
+        &self.graph.nodes[node]
+    }
+
+    pub(crate) fn name(&self, node: usize) -> &'g str {
+        self.graph.nodes[node].name()
+    }
+
+    /// Runs node `node` on `state` under its policy: one or more attempts.
+    pub(crate) async fn invoke(
+        &self,
+        node: usize,
+        step: usize,
+        state: &RunState,
+        upstream: Option<&Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
+        let def = self.def(node);
+        let policy = self.graph.policies[node];
+        let mut attempt = 1;
+        loop {
+            let span = tracing::debug_span!(
+                "graphai.node",
+                node = def.name(),
+                step,
+                attempt,
+                outcome = tracing::field::Empty,
+                duration_us = tracing::field::Empty,
+                error = tracing::field::Empty,
+            );
+            let started = (!span.is_disabled()).then(Instant::now);
+            let call = self.attempt(def, state, upstream).instrument(span.clone());
+            let result = match policy.timeout_duration() {
+                None => call.await,
+                Some(limit) => match tokio::time::timeout(limit, call).await {
+                    Ok(result) => result,
+                    Err(_elapsed) => Err(GraphError::Timeout {
+                        node: def.name().to_owned(),
+                        after: limit,
+                        attempt,
+                    }),
+                },
+            };
+            if let Some(started) = started {
+                record(&span, started, &result);
+            }
+            match result {
+                Ok(output) => return Ok(output),
+                Err(error) if error.is_retryable() && attempt < policy.attempts() => {
+                    let delay = policy.backoff_policy().delay(attempt);
+                    tracing::warn!(
+                        node = def.name(),
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %error,
+                        "node attempt failed; retrying"
+                    );
+                    self.announce_retry(def, attempt, &error).await;
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    attempt += 1;
+                }
+                Err(error) if attempt > 1 => {
+                    return Err(GraphError::GaveUp {
+                        node: def.name().to_owned(),
+                        attempts: attempt,
+                        last: Box::new(error),
+                    });
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// One attempt: markers around a streaming node, the node's future with
+    /// its panic caught.
+    async fn attempt(
+        &self,
+        def: &'g NodeDef,
+        state: &RunState,
+        upstream: Option<&Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
+        let name = def.name();
+        let callback = def.is_stream().then(|| self.stream_callback(name));
+        let marker_error = |source| GraphError::Callback {
+            node: name.to_owned(),
+            source,
+        };
+        if let Some(callback) = &callback {
+            callback.start_node(name).await.map_err(marker_error)?;
+        }
+        let ctx = Context {
+            node: name,
+            state,
+            upstream,
+            callback: callback.clone(),
+            shared: &self.graph.state,
+        };
+        let output = AssertUnwindSafe((def.invoke)(ctx))
+            .catch_unwind()
+            .await
+            .map_err(|payload| GraphError::Panic {
+                node: name.to_owned(),
+                message: panic_message(payload.as_ref()),
+            })??;
+        if let Some(callback) = &callback {
+            callback.end_node(name).await.map_err(marker_error)?;
+        }
+        Ok(output)
+    }
+
+    fn stream_callback(&self, node: &str) -> Callback {
+        match self.callback {
+            Some(callback) => callback.for_node(node),
+            None => self.discard.get_or_init(Callback::discard).for_node(node),
+        }
+    }
+
+    /// Tells the run's consumer that an attempt failed and another follows.
+    async fn announce_retry(&self, def: &NodeDef, attempt: u32, error: &GraphError) {
+        let Some(callback) = self.callback else {
+            return;
+        };
+        let event = GraphEvent::new("retry")
+            .with_node(def.name())
+            .with_token(def.name())
+            .with_param("attempt", attempt)
+            .with_param("error", error.to_string());
+        // A consumer that left does not stop the retry; the next send reports it.
+        let _ = callback.emit(event).await;
+    }
+}
+
+fn record(span: &tracing::Span, started: Instant, result: &Result<Map<String, Value>, GraphError>) {
+    span.record("duration_us", started.elapsed().as_micros() as u64);
+    match result {
+        Ok(_) => span.record("outcome", "ok"),
+        Err(error) => {
+            span.record("error", tracing::field::display(error));
+            span.record(
+                "outcome",
+                if matches!(error, GraphError::Timeout { .. }) {
+                    "timeout"
+                } else {
+                    "error"
+                },
+            )
+        }
+    };
+}
+
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a non-string payload".to_owned())
+}

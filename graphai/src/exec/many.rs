@@ -1,0 +1,79 @@
+//! `execute_many`: many runs of one graph, at most `concurrency` at once.
+
+use futures::FutureExt;
+use futures::stream::StreamExt;
+use serde_json::{Map, Value};
+
+use super::invoke::panic_message;
+use crate::compiled::CompiledGraph;
+use crate::error::GraphError;
+
+type RunResult = Result<Map<String, Value>, GraphError>;
+
+/// Runs `graph` once per input and returns the results in input order.
+///
+/// Inside a Tokio runtime each run is a task of a [`tokio::task::JoinSet`], so
+/// a multi-thread runtime runs them on all its workers and dropping the
+/// returned future aborts every run still going. Elsewhere the runs are
+/// polled concurrently by the returned future itself.
+pub(crate) async fn execute_many(
+    graph: &CompiledGraph,
+    inputs: impl Iterator<Item = Value>,
+    concurrency: usize,
+) -> Vec<RunResult> {
+    let concurrency = concurrency.max(1);
+    if tokio::runtime::Handle::try_current().is_err() {
+        let mut results: Vec<(usize, RunResult)> = futures::stream::iter(inputs.enumerate())
+            .map(|(index, input)| graph.execute(input).map(move |result| (index, result)))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        results.sort_by_key(|(index, _)| *index);
+        return results.into_iter().map(|(_, result)| result).collect();
+    }
+    let mut results: Vec<Option<RunResult>> = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut indices = std::collections::HashMap::new();
+    let mut inputs = inputs.enumerate();
+    loop {
+        while tasks.len() < concurrency {
+            let Some((index, input)) = inputs.next() else {
+                break;
+            };
+            let graph = graph.clone();
+            let task = tasks.spawn(async move { graph.execute(input).await });
+            indices.insert(task.id(), index);
+            results.push(None);
+        }
+        let Some(joined) = tasks.join_next_with_id().await else {
+            break;
+        };
+        let (id, result) = match joined {
+            Ok((id, result)) => (id, result),
+            Err(error) => {
+                let id = error.id();
+                let index = indices.get(&id).copied().unwrap_or_default();
+                let message = match error.try_into_panic() {
+                    Ok(payload) => panic_message(payload.as_ref()),
+                    Err(error) => error.to_string(),
+                };
+                (id, Err(GraphError::Aborted { index, message }))
+            }
+        };
+        if let Some(index) = indices.remove(&id) {
+            results[index] = Some(result);
+        }
+    }
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(index, result)| {
+            result.unwrap_or_else(|| {
+                Err(GraphError::Aborted {
+                    index,
+                    message: "the run's task ended without a result".to_owned(),
+                })
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,8 @@
+use graphai::{Value, json, node};
+
+#[node(start, end, timeout = 30)]
+async fn fetch(url: String) -> Value {
+    json!({ "url": url })
+}
+
+fn main() {}
