@@ -5,6 +5,8 @@
 mod errors;
 mod graph;
 mod node;
+mod schema;
+mod tool;
 
 use proc_macro::TokenStream;
 
@@ -190,6 +192,18 @@ pub fn node(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn router(args: TokenStream, item: TokenStream) -> TokenStream {
     node::expand(args.into(), item.into(), node::Kind::Router).into()
+}
+
+#[doc = include_str!("tool/doc.md")]
+#[proc_macro_attribute]
+pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    tool::expand(args.into(), item.into()).into()
+}
+
+#[doc = include_str!("schema/doc.md")]
+#[proc_macro_derive(FunctionSchema, attributes(serde))]
+pub fn function_schema(input: TokenStream) -> TokenStream {
+    schema::expand(input.into()).into()
 }
 
 #[doc = include_str!("graph/doc.md")]

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use crate::builder::{Condition, Graph};
 use crate::error::{CompileProblem, GraphCompileError};
 use crate::node::NodeDef;
+use crate::resource::{ResourceRegistry, Resources};
 use crate::state::State;
 
 /// A graph that passed every check and can run. Cheap to clone: clones share
@@ -17,6 +18,14 @@ use crate::state::State;
 #[derive(Clone)]
 pub struct CompiledGraph {
     pub(crate) inner: Arc<Inner>,
+}
+
+impl CompiledGraph {
+    /// The graph-level resources (those given to [`Graph::resource`]), for
+    /// example to build a [`ToolSet`](crate::ToolSet) that shares them.
+    pub fn resources(&self) -> &Resources {
+        &self.inner.resources.shared
+    }
 }
 
 pub(crate) struct Inner {
@@ -38,6 +47,8 @@ pub(crate) struct Inner {
     /// Whether any node reads `upstream` (only then is it built).
     pub(crate) upstream_readers: bool,
     pub(crate) state: State,
+    /// The graph's resources, and the types each run must bring.
+    pub(crate) resources: ResourceRegistry,
     /// What streaming nodes send to under plain `execute`: made once per graph.
     pub(crate) discard: crate::callback::Callback,
     pub(crate) last_branch_errors: Mutex<Vec<crate::exec::BranchError>>,
@@ -85,8 +96,10 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         ends,
         max_steps,
         state,
+        resources,
         problems: mut build_problems,
     } = graph;
+    build_problems.extend(resources.missing(nodes.iter().map(|n| (n.name(), n.resources()))));
     if nodes.is_empty() {
         build_problems.push(CompileProblem::NoNodes);
         return Err(GraphCompileError::new(build_problems));
@@ -247,6 +260,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             max_steps,
             upstream_readers,
             state: State::new(state),
+            resources,
             discard: crate::callback::Callback::discard(),
             last_branch_errors: Mutex::new(Vec::new()),
         }),

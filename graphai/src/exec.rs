@@ -151,6 +151,8 @@ impl<'g> Run<'g> {
             upstream,
             callback: callback.clone(),
             shared: &self.graph.state,
+            // Per-run resources (`graph.run(input).resource(..)`) go where `None` is.
+            resources: crate::resource::ResourceScope::new(&self.graph.resources.shared, None),
         };
         let output = AssertUnwindSafe((def.invoke)(ctx))
             .catch_unwind()

@@ -55,8 +55,11 @@ mod graph_check;
 #[cfg(feature = "openai")]
 pub mod llm;
 mod node;
+mod resource;
 mod run_state;
+mod schema;
 mod state;
+mod tool;
 
 #[doc(hidden)]
 pub mod __private;
@@ -69,10 +72,16 @@ pub use compile::CompiledGraph;
 pub use error::{CompileProblem, Error, GraphCompileError, GraphError, Result};
 pub use exec::{BranchError, RunOutput};
 pub use node::{Context, IntoNode, Node, NodeDef, NodeFuture, NodeRef, ParamInfo};
+pub use resource::{ResourceInfo, ResourceScope, Res, Resources};
+pub use schema::{FunctionSchema, JsonSchema, OpenAIApi, Parameter, SchemaFn, StructSchema};
 pub use state::State;
+pub use tool::{ArgumentError, IntoArguments, IntoTool, Tool, ToolDef, ToolError, ToolFuture, ToolSet};
+/// The JSON Schema crate the function schemas build on, re-exported so that
+/// `#[derive(JsonSchema)]` works with `#[schemars(crate = "graphai::schemars")]`.
+pub use schemars;
 
 #[doc(inline)]
-pub use graphai_macros::{graph, node, router};
+pub use graphai_macros::{FunctionSchema, graph, node, router, tool};
 #[doc(no_inline)]
 pub use serde_json::{Map, Value, json};
 
