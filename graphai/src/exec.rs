@@ -636,6 +636,9 @@ impl CompiledGraph {
             }
         };
         let graph = &*self.inner;
+        // A per-run resource that a node needs must come with the run, before any node runs.
+        let nodes = graph.nodes.iter().map(|n| (n.name(), n.resources()));
+        graph.resources.check_run(nodes, None)?;
         let run = Run {
             graph,
             callback,
