@@ -35,7 +35,7 @@ pub enum OpenAIApi {
 /// struct: Python GraphAI's `FunctionSchema`.
 ///
 /// ```
-/// use graphai::{FunctionSchema, OpenAIApi, json, tool};
+/// use graphai::{FunctionSchema, OpenAIApi, Tool, json, tool};
 ///
 /// /// Adds two numbers.
 /// ///
