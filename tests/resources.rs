@@ -126,14 +126,20 @@ fn compile_lists_every_parameter_whose_resource_is_missing() {
         .iter()
         .filter_map(|p| match p {
             CompileProblem::MissingResource {
-                node, parameter, ty, ..
+                node,
+                parameter,
+                ty,
+                ..
             } => Some((node.as_str(), parameter.as_str(), ty.as_str())),
             _ => None,
         })
         .collect();
     assert_eq!(
         missing,
-        [("first", "config", "Res<Config>"), ("second", "user", "Res<User>")]
+        [
+            ("first", "config", "Res<Config>"),
+            ("second", "user", "Res<User>")
+        ]
     );
     assert_eq!(
         error.problems()[0].to_string(),

@@ -115,14 +115,22 @@ fn compare(ours: &FunctionSchema, python: &Value) {
     let name = ours.name();
     let schema = &python["schema"];
     assert_eq!(ours.name(), schema["name"], "{name}: name");
-    assert_eq!(ours.description(), schema["description"], "{name}: description");
+    assert_eq!(
+        ours.description(),
+        schema["description"],
+        "{name}: description"
+    );
     let theirs = schema["parameters"].as_array().expect("parameters");
     let params: Vec<_> = ours.parameters().collect();
     assert_eq!(params.len(), theirs.len(), "{name}: parameter count");
     for (param, their) in params.iter().zip(theirs) {
         let pname = param.name();
         assert_eq!(pname, their["name"], "{name}: parameter order");
-        assert_eq!(param.required(), their["required"], "{name}.{pname}: required");
+        assert_eq!(
+            param.required(),
+            their["required"],
+            "{name}.{pname}: required"
+        );
         // Python's `Optional[str] = None` has no default in from_pydantic,
         // like our `Option<String>`.
         assert_eq!(
@@ -179,10 +187,7 @@ fn nodes_match_python_graphai() {
 
 #[test]
 fn structs_match_python_from_pydantic() {
-    compare(
-        &FunctionSchema::of::<User>(),
-        &fixture()["models"]["User"],
-    );
+    compare(&FunctionSchema::of::<User>(), &fixture()["models"]["User"]);
 }
 
 #[test]
@@ -196,14 +201,22 @@ fn signatures_and_outputs_are_rust_where_python_is_python() {
         "(city: String, days: u32 = 3, units: String = \"metric\".to_owned(), detailed: bool = false, threshold: f64 = 0.5) -> Value"
     );
     assert_eq!(get_weather::SCHEMA.output(), "Value");
-    assert_eq!(node_weather::SCHEMA.signature(), "(city: String, days: u32 = 3) -> Value");
+    assert_eq!(
+        node_weather::SCHEMA.signature(),
+        "(city: String, days: u32 = 3) -> Value"
+    );
     let user = FunctionSchema::of::<User>();
     assert_eq!(
         user.signature(),
         "(name: String, age: u32 = thirty(), email: Option<String>, score: f64 = one_and_a_half(), active: bool = yes()) -> User"
     );
     assert_eq!(user.output(), "User");
-    assert_eq!(get_weather::SCHEMA.parameter("units").and_then(|p| p.default()), Some("\"metric\".to_owned()"));
+    assert_eq!(
+        get_weather::SCHEMA
+            .parameter("units")
+            .and_then(|p| p.default()),
+        Some("\"metric\".to_owned()")
+    );
 }
 
 #[test]
@@ -238,7 +251,10 @@ fn python_with_graphai() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let candidates: Vec<PathBuf> = match std::env::var_os("GRAPHAI_PYTHON") {
         Some(path) => vec![PathBuf::from(path)],
-        None => vec![root.join("target/pyref/bin/python"), PathBuf::from("python3")],
+        None => vec![
+            root.join("target/pyref/bin/python"),
+            PathBuf::from("python3"),
+        ],
     };
     let found = candidates.into_iter().find(|python| {
         Command::new(python)
@@ -247,7 +263,8 @@ fn python_with_graphai() -> Option<PathBuf> {
             .is_ok_and(|out| out.status.success())
     });
     if found.is_none() {
-        let why = "no Python with graphai-lib (pip install graphai-lib==0.0.12, or set GRAPHAI_PYTHON)";
+        let why =
+            "no Python with graphai-lib (pip install graphai-lib==0.0.12, or set GRAPHAI_PYTHON)";
         assert!(
             std::env::var_os("GRAPHAI_REQUIRE_PYTHON").is_none(),
             "GRAPHAI_REQUIRE_PYTHON is set but there is {why}"
@@ -324,14 +341,22 @@ async fn plan(
     client: Res<Client>,
 ) -> graphai::Result<Value> {
     let _ = (state, client);
-    Ok(json!({ "stops": days.len(), "unit": format!("{unit:?}"), "city": place.city_name, "window": window.is_some(), "pace": pace }))
+    Ok(
+        json!({ "stops": days.len(), "unit": format!("{unit:?}"), "city": place.city_name, "window": window.is_some(), "pace": pace }),
+    )
 }
 
 #[test]
 fn descriptions_come_from_both_doc_styles_and_leave_the_description() {
     let schema = plan::SCHEMA;
-    assert_eq!(schema.description(), "Plans a trip.\n\nThe plan is a list of stops.");
-    let described: Vec<_> = schema.parameters().map(|p| (p.name(), p.description())).collect();
+    assert_eq!(
+        schema.description(),
+        "Plans a trip.\n\nThe plan is a list of stops."
+    );
+    let described: Vec<_> = schema
+        .parameters()
+        .map(|p| (p.name(), p.description()))
+        .collect();
     assert_eq!(
         described,
         [
@@ -348,10 +373,16 @@ fn descriptions_come_from_both_doc_styles_and_leave_the_description() {
 fn injected_parameters_never_appear() {
     let schema = plan::SCHEMA;
     let names: Vec<_> = schema.parameters().map(|p| p.name()).collect();
-    assert!(!names.contains(&"state") && !names.contains(&"client"), "{names:?}");
+    assert!(
+        !names.contains(&"state") && !names.contains(&"client"),
+        "{names:?}"
+    );
     assert!(!schema.signature().contains("state") && !schema.signature().contains("Res<"));
     let text = schema.json_schema().to_string() + &schema.to_dict().to_string();
-    assert!(!text.contains("\"state\"") && !text.contains("client"), "{text}");
+    assert!(
+        !text.contains("\"state\"") && !text.contains("client"),
+        "{text}"
+    );
 
     #[node(stream)]
     async fn writer(text: String, callback: Callback, state: State) -> graphai::Result<Value> {
@@ -433,8 +464,14 @@ fn a_recursive_struct_is_a_reference_into_defs() {
         tree["properties"]["children"]["items"],
         json!({ "$ref": "#/$defs/Tree" })
     );
-    assert_eq!(schema["$defs"]["Tree"]["required"], json!(["label", "children"]));
-    assert_eq!(grow::SCHEMA.parameters().next().map(|p| p.openai_type()), Some("object"));
+    assert_eq!(
+        schema["$defs"]["Tree"]["required"],
+        json!(["label", "children"])
+    );
+    assert_eq!(
+        grow::SCHEMA.parameters().next().map(|p| p.openai_type()),
+        Some("object")
+    );
 }
 
 #[test]
@@ -450,7 +487,12 @@ fn the_derived_schema_of_a_struct_lists_its_fields() {
         [
             ("cityName", "city_name", true, None),
             ("cc", "country_code", false, None),
-            ("population", "population", false, Some("Default::default()")),
+            (
+                "population",
+                "population",
+                false,
+                Some("Default::default()")
+            ),
         ]
     );
     assert_eq!(place.description(), "Where to look.");
@@ -506,7 +548,10 @@ fn both_openai_forms_and_the_full_tool_form() {
     let responses = no_doc::SCHEMA.to_tool(OpenAIApi::Responses);
     assert_eq!(responses["name"], "no_doc");
     assert!(responses.get("function").is_none());
-    assert_eq!(no_doc::SCHEMA.to_openai(OpenAIApi::Completions), no_doc::SCHEMA.to_dict());
+    assert_eq!(
+        no_doc::SCHEMA.to_openai(OpenAIApi::Completions),
+        no_doc::SCHEMA.to_dict()
+    );
 }
 
 #[test]

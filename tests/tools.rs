@@ -114,17 +114,29 @@ fn schemas_list_every_tool_in_both_openai_forms() {
 fn calls_run_sync_and_async_tools_and_nodes() {
     block_on(async {
         let tools = tools();
-        assert_eq!(tools.call("add", r#"{"a": 2, "b": 0.5}"#).await.unwrap(), json!(2.5));
         assert_eq!(
-            tools.call("clock", json!({ "city": "Oslo" })).await.unwrap(),
+            tools.call("add", r#"{"a": 2, "b": 0.5}"#).await.unwrap(),
+            json!(2.5)
+        );
+        assert_eq!(
+            tools
+                .call("clock", json!({ "city": "Oslo" }))
+                .await
+                .unwrap(),
             json!("12:00 in Oslo")
         );
         assert_eq!(
-            tools.call("lookup", r#"{"word": "graph"}"#.to_owned()).await.unwrap(),
+            tools
+                .call("lookup", r#"{"word": "graph"}"#.to_owned())
+                .await
+                .unwrap(),
             json!("nodes and edges")
         );
         // A tool that returns nothing shows `null`; the state it wrote stays.
-        assert_eq!(tools.call("note", r#"{"text": "hi"}"#).await.unwrap(), Value::Null);
+        assert_eq!(
+            tools.call("note", r#"{"text": "hi"}"#).await.unwrap(),
+            Value::Null
+        );
         assert_eq!(tools.state().get("note"), Some(json!("hi")));
         // A node's result is its output object; it shares the tool set's state.
         let summary = tools
@@ -145,7 +157,10 @@ fn an_unknown_tool_lists_the_known_ones() {
         "there is no tool `multiply`: the tools are `add`, `clock`, `lookup`, `note`, `explode`, `summarize`"
     );
     let empty = block_on(ToolSet::new().call("add", "{}")).unwrap_err();
-    assert_eq!(empty.to_string(), "there is no tool `add`: the tool set is empty");
+    assert_eq!(
+        empty.to_string(),
+        "there is no tool `add`: the tool set is empty"
+    );
 }
 
 #[test]
@@ -159,7 +174,9 @@ fn bad_arguments_name_the_tool_the_parameter_and_the_type() {
         assert_eq!(tool, "add");
         assert!(matches!(problem, ArgumentError::NotJson { .. }));
         assert!(
-            not_json.to_string().starts_with("tool `add` got bad arguments: the arguments are not JSON (key must be a string"),
+            not_json.to_string().starts_with(
+                "tool `add` got bad arguments: the arguments are not JSON (key must be a string"
+            ),
             "{not_json}"
         );
 
@@ -175,15 +192,27 @@ fn bad_arguments_name_the_tool_the_parameter_and_the_type() {
             "tool `add` got bad arguments: missing required arguments: `a`, `b`"
         );
 
-        let mistyped = tools.call("add", r#"{"a": "two", "b": 1}"#).await.unwrap_err();
+        let mistyped = tools
+            .call("add", r#"{"a": "two", "b": 1}"#)
+            .await
+            .unwrap_err();
         let ToolError::InvalidArguments {
-            problem: ArgumentError::WrongType { parameter, expected, rust_type, .. },
+            problem:
+                ArgumentError::WrongType {
+                    parameter,
+                    expected,
+                    rust_type,
+                    ..
+                },
             ..
         } = &mistyped
         else {
             panic!("{mistyped:?}");
         };
-        assert_eq!((parameter.as_str(), *expected, rust_type.as_str()), ("a", "number", "f64"));
+        assert_eq!(
+            (parameter.as_str(), *expected, rust_type.as_str()),
+            ("a", "number", "f64")
+        );
         assert!(
             mistyped.to_string().starts_with(
                 "tool `add` got bad arguments: argument `a` must be of type number (`f64`): invalid type: string \"two\""
@@ -223,7 +252,10 @@ fn a_panicking_tool_is_an_error_for_that_call_only() {
         assert_eq!(results[0].as_ref().ok(), Some(&json!(2.0)));
         match &results[1] {
             Err(ToolError::Panicked { tool, message }) => {
-                assert_eq!((tool.as_str(), message.as_str()), ("explode", "exploded: test"));
+                assert_eq!(
+                    (tool.as_str(), message.as_str()),
+                    ("explode", "exploded: test")
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -273,7 +305,10 @@ fn calls_of_one_turn_run_concurrently_and_come_back_in_call_order() {
         // that into a failure instead of a hang.
         let both = tokio::time::timeout(
             Duration::from_secs(10),
-            tools.call_all([("meet", r#"{"position": 1}"#), ("meet", r#"{"position": 2}"#)]),
+            tools.call_all([
+                ("meet", r#"{"position": 1}"#),
+                ("meet", r#"{"position": 2}"#),
+            ]),
         )
         .await
         .expect("the two calls ran concurrently");
@@ -285,7 +320,10 @@ fn calls_of_one_turn_run_concurrently_and_come_back_in_call_order() {
             Duration::from_secs(10),
             tools.call_all(vec![
                 ("step".to_owned(), json!({ "name": "first", "wait": true })),
-                ("step".to_owned(), json!({ "name": "second", "wait": false })),
+                (
+                    "step".to_owned(),
+                    json!({ "name": "second", "wait": false }),
+                ),
             ]),
         )
         .await
@@ -299,9 +337,14 @@ fn calls_of_one_turn_run_concurrently_and_come_back_in_call_order() {
 fn a_missing_resource_is_reported_not_panicked() {
     let tools = ToolSet::new().add(lookup);
     let error = block_on(tools.call("lookup", r#"{"word": "graph"}"#)).unwrap_err();
-    assert!(matches!(error, ToolError::MissingResource { .. }), "{error:?}");
     assert!(
-        error.to_string().starts_with("tool `lookup` needs the resource `alloc::vec::Vec<(&str, &str)>` (parameter `table`)"),
+        matches!(error, ToolError::MissingResource { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().starts_with(
+            "tool `lookup` needs the resource `alloc::vec::Vec<(&str, &str)>` (parameter `table`)"
+        ),
         "{error}"
     );
 }
@@ -337,7 +380,10 @@ fn a_later_tool_of_the_same_name_replaces_the_earlier() {
     }
     let tools = ToolSet::new().add(add).add(add_again);
     assert_eq!(tools.len(), 1);
-    assert_eq!(block_on(tools.call("add", r#"{"a": 5}"#)).unwrap(), json!(5.0));
+    assert_eq!(
+        block_on(tools.call("add", r#"{"a": 5}"#)).unwrap(),
+        json!(5.0)
+    );
     assert_eq!(
         tools.get("add").map(|t| t.schema().description()),
         Some("Adds, differently.")
@@ -373,7 +419,10 @@ fn arguments_come_as_text_values_or_maps() {
 #[test]
 fn the_body_stays_callable_directly() {
     assert_eq!(add::call(1.0, 2.0), 3.0);
-    assert_eq!(block_on(clock::call("Paris".into(), false)), "12:00 in Paris");
+    assert_eq!(
+        block_on(clock::call("Paris".into(), false)),
+        "12:00 in Paris"
+    );
     let table = Res::new(table());
     assert_eq!(lookup::call("node".into(), table).unwrap(), "a step");
     let shared = Arc::new(1_u8);

@@ -304,6 +304,12 @@ pub fn schema_of<T: ?Sized + schemars::JsonSchema>(
 /// (method resolution tries `&SchemaProbe<T>` before `&&SchemaProbe<T>`).
 pub struct SchemaProbe<T: ?Sized>(std::marker::PhantomData<T>);
 
+impl<T: ?Sized> Default for SchemaProbe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T: ?Sized> SchemaProbe<T> {
     /// The probe for `T`.
     pub const fn new() -> Self {

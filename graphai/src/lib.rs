@@ -72,13 +72,15 @@ pub use compile::CompiledGraph;
 pub use error::{CompileProblem, Error, GraphCompileError, GraphError, Result};
 pub use exec::{BranchError, RunOutput};
 pub use node::{Context, IntoNode, Node, NodeDef, NodeFuture, NodeRef, ParamInfo};
-pub use resource::{ResourceInfo, ResourceScope, Res, Resources};
+pub use resource::{Res, ResourceInfo, ResourceScope, Resources};
 pub use schema::{FunctionSchema, JsonSchema, OpenAIApi, Parameter, SchemaFn, StructSchema};
-pub use state::State;
-pub use tool::{ArgumentError, IntoArguments, IntoTool, Tool, ToolDef, ToolError, ToolFuture, ToolSet};
 /// The JSON Schema crate the function schemas build on, re-exported so that
 /// `#[derive(JsonSchema)]` works with `#[schemars(crate = "graphai::schemars")]`.
 pub use schemars;
+pub use state::State;
+pub use tool::{
+    ArgumentError, IntoArguments, IntoTool, Tool, ToolDef, ToolError, ToolFuture, ToolSet,
+};
 
 #[doc(inline)]
 pub use graphai_macros::{FunctionSchema, graph, node, router, tool};

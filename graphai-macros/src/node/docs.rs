@@ -149,7 +149,10 @@ fn heading(line: &str) -> Option<&str> {
 
 /// `` * `name` - text ``, `` - `name`: text `` or `* name - text`.
 fn argument_item(line: &str) -> Option<(String, String)> {
-    let rest = line.strip_prefix("* ").or_else(|| line.strip_prefix("- "))?.trim_start();
+    let rest = line
+        .strip_prefix("* ")
+        .or_else(|| line.strip_prefix("- "))?
+        .trim_start();
     let (name, rest) = match rest.strip_prefix('`') {
         Some(quoted) => {
             let end = quoted.find('`')?;
@@ -402,12 +405,18 @@ mod tests {
     fn the_arguments_section_is_split_off() {
         let doc = "Looks up the weather.\n\n# Arguments\n\n* `city` - The city.\n* `days` - How many days,\n  counting today.\n- `units`: metric or imperial\n* plain - no backticks\n\n# Examples\n\nweather(..)";
         let (description, entries) = split_arguments(doc);
-        assert_eq!(description, "Looks up the weather.\n\n# Examples\n\nweather(..)");
+        assert_eq!(
+            description,
+            "Looks up the weather.\n\n# Examples\n\nweather(..)"
+        );
         assert_eq!(
             entries,
             [
                 ("city".to_owned(), "The city.".to_owned()),
-                ("days".to_owned(), "How many days, counting today.".to_owned()),
+                (
+                    "days".to_owned(),
+                    "How many days, counting today.".to_owned()
+                ),
                 ("units".to_owned(), "metric or imperial".to_owned()),
                 ("plain".to_owned(), "no backticks".to_owned()),
             ]

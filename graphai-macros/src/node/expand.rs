@@ -173,35 +173,35 @@ impl NodeFn {
 
 /// The `ParamInfo` of each parameter read from the run state (or arguments).
 pub(crate) fn param_infos(params: &[Param]) -> Vec<TokenStream> {
-        params
-            .iter()
-            .filter(|p| p.role == Role::Read)
-            .map(|param| {
-                let name = param.name();
-                let key = param.key();
-                let ty = &param.ty;
-                let ty = docs::compact_tokens(quote!(#ty));
-                let required = param.default.is_none() && param.option_inner().is_none();
-                let default = match &param.default {
-                    Some((_, expr)) => {
-                        let text = docs::compact_tokens(quote!(#expr));
-                        quote!(::core::option::Option::Some(#text))
-                    }
-                    None => quote!(::core::option::Option::None),
-                };
-                let doc = &param.doc;
-                quote! {
-                    ::graphai::ParamInfo {
-                        name: #name,
-                        key: #key,
-                        ty: #ty,
-                        required: #required,
-                        default: #default,
-                        doc: #doc,
-                    }
+    params
+        .iter()
+        .filter(|p| p.role == Role::Read)
+        .map(|param| {
+            let name = param.name();
+            let key = param.key();
+            let ty = &param.ty;
+            let ty = docs::compact_tokens(quote!(#ty));
+            let required = param.default.is_none() && param.option_inner().is_none();
+            let default = match &param.default {
+                Some((_, expr)) => {
+                    let text = docs::compact_tokens(quote!(#expr));
+                    quote!(::core::option::Option::Some(#text))
                 }
-            })
-            .collect()
+                None => quote!(::core::option::Option::None),
+            };
+            let doc = &param.doc;
+            quote! {
+                ::graphai::ParamInfo {
+                    name: #name,
+                    key: #key,
+                    ty: #ty,
+                    required: #required,
+                    default: #default,
+                    doc: #doc,
+                }
+            }
+        })
+        .collect()
 }
 
 impl NodeFn {
@@ -229,7 +229,8 @@ impl NodeFn {
                     let #var = ::graphai::__private::inject_state::<#ty>(&#ctx);
                 }),
                 Role::Resource => {
-                    let (helper, inject) = schema::inject_resource(index, param, &owner, &ctx, &var);
+                    let (helper, inject) =
+                        schema::inject_resource(index, param, &owner, &ctx, &var);
                     helpers.push(helper);
                     injections.push(inject);
                 }
@@ -387,9 +388,8 @@ pub(crate) fn read_param(
         "parameter `{name}` of {} cannot be read from {source}: `{{Self}}` does not implement `serde::Deserialize`",
         escape_braces(owner)
     );
-    let label = format!(
-        "`{name}` is read from {source}, so its type must implement `serde::Deserialize`"
-    );
+    let label =
+        format!("`{name}` is read from {source}, so its type must implement `serde::Deserialize`");
     let mut notes = vec![
         "derive it with `#[derive(serde::Deserialize)]`, or take a `serde_json::Value` and convert it in the body".to_owned(),
     ];

@@ -151,7 +151,11 @@ impl NodeFn {
 /// receiver and patterns are reported and left out.
 pub(crate) fn parse_params(func: &mut ItemFn, kind: Kind, errors: &mut Errors) -> Vec<Param> {
     let mut params = Vec::new();
-    let free_fn = if kind == Kind::Tool { "fn" } else { "`async fn`" };
+    let free_fn = if kind == Kind::Tool {
+        "fn"
+    } else {
+        "`async fn`"
+    };
     for arg in &mut func.sig.inputs {
         match arg {
             FnArg::Receiver(receiver) => errors.push(syn::Error::new(

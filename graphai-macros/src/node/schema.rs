@@ -39,7 +39,11 @@ pub(crate) fn signature_text(params: &[Param], output: &str) -> String {
             let ty = docs::compact_tokens(quote!(#ty));
             match &p.default {
                 Some((_, expr)) => {
-                    format!("{}: {ty} = {}", p.key(), docs::compact_tokens(quote!(#expr)))
+                    format!(
+                        "{}: {ty} = {}",
+                        p.key(),
+                        docs::compact_tokens(quote!(#expr))
+                    )
                 }
                 None => format!("{}: {ty}", p.key()),
             }
@@ -65,37 +69,47 @@ pub(crate) struct SchemaSpec<'a> {
 }
 
 impl SchemaSpec<'_> {
-/// The `FunctionSchema` expression: a block with one schema fn per read
-/// parameter, and `FunctionSchema::new(..)`.
-pub(crate) fn expr(&self) -> TokenStream {
-    let SchemaSpec { member, owner, name, description, signature, output, params, params_path, need } = self;
-    let need = *need;
-    let mut items = Vec::new();
-    let mut fns = Vec::new();
-    for (index, param) in params.iter().filter(|p| p.role == Role::Read).enumerate() {
-        let schema_fn = format_ident!("__graphai_schema{}", index, span = Span::mixed_site());
-        let schema_ty = &param.ty;
-        let generator = quote!(::graphai::__private::schemars::SchemaGenerator);
-        let schema = quote!(::graphai::__private::schemars::Schema);
-        let body = match need {
-            SchemaNeed::Probe => quote! {
-                #[allow(unused_imports)]
-                use ::graphai::__private::{ViaJsonSchema as _, ViaNoSchema as _};
-                (&::graphai::__private::SchemaProbe::<#schema_ty>::new()).probe(generator)
-            },
-            SchemaNeed::Required => {
-                let check_trait = format_ident!("__graphai_schema_{}", param.name());
-                let check_fn = format_ident!("__graphai_check_schema{}", index);
-                let pname = param.name();
-                let message = format!(
-                    "{member} `{pname}` of {} has no JSON schema: `{{Self}}` does not implement `schemars::JsonSchema`",
-                    escape_braces(owner)
-                );
-                let label = format!(
-                    "an LLM is told the type of every {member}, so the type of `{pname}` must implement `JsonSchema`"
-                );
-                let note = "derive it with `#[derive(graphai::FunctionSchema)]` (a struct or an enum of unit variants) or with schemars' `#[derive(JsonSchema)]`, or take a `serde_json::Value`";
-                items.push(quote! {
+    /// The `FunctionSchema` expression: a block with one schema fn per read
+    /// parameter, and `FunctionSchema::new(..)`.
+    pub(crate) fn expr(&self) -> TokenStream {
+        let SchemaSpec {
+            member,
+            owner,
+            name,
+            description,
+            signature,
+            output,
+            params,
+            params_path,
+            need,
+        } = self;
+        let need = *need;
+        let mut items = Vec::new();
+        let mut fns = Vec::new();
+        for (index, param) in params.iter().filter(|p| p.role == Role::Read).enumerate() {
+            let schema_fn = format_ident!("__graphai_schema{}", index, span = Span::mixed_site());
+            let schema_ty = &param.ty;
+            let generator = quote!(::graphai::__private::schemars::SchemaGenerator);
+            let schema = quote!(::graphai::__private::schemars::Schema);
+            let body = match need {
+                SchemaNeed::Probe => quote! {
+                    #[allow(unused_imports)]
+                    use ::graphai::__private::{ViaJsonSchema as _, ViaNoSchema as _};
+                    (&::graphai::__private::SchemaProbe::<#schema_ty>::new()).probe(generator)
+                },
+                SchemaNeed::Required => {
+                    let check_trait = format_ident!("__graphai_schema_{}", param.name());
+                    let check_fn = format_ident!("__graphai_check_schema{}", index);
+                    let pname = param.name();
+                    let message = format!(
+                        "{member} `{pname}` of {} has no JSON schema: `{{Self}}` does not implement `schemars::JsonSchema`",
+                        escape_braces(owner)
+                    );
+                    let label = format!(
+                        "an LLM is told the type of every {member}, so the type of `{pname}` must implement `JsonSchema`"
+                    );
+                    let note = "derive it with `#[derive(graphai::FunctionSchema)]` (a struct or an enum of unit variants) or with schemars' `#[derive(JsonSchema)]`, or take a `serde_json::Value`";
+                    items.push(quote! {
                     #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
                     #[allow(non_camel_case_types)]
                     trait #check_trait: ::graphai::__private::schemars::JsonSchema {}
@@ -106,30 +120,30 @@ pub(crate) fn expr(&self) -> TokenStream {
                         ::graphai::__private::schema_of::<T>(generator)
                     }
                 });
-                quote!(#check_fn::<#schema_ty>(generator))
-            }
-        };
-        items.push(quote! {
-            fn #schema_fn(generator: &mut #generator) -> ::core::option::Option<#schema> {
-                #body
-            }
-        });
-        fns.push(schema_fn);
+                    quote!(#check_fn::<#schema_ty>(generator))
+                }
+            };
+            items.push(quote! {
+                fn #schema_fn(generator: &mut #generator) -> ::core::option::Option<#schema> {
+                    #body
+                }
+            });
+            fns.push(schema_fn);
+        }
+        let types = Ident::new("__GRAPHAI_TYPES", Span::mixed_site());
+        quote! {{
+            #(#items)*
+            const #types: &[::graphai::__private::SchemaFn] = &[#(#fns),*];
+            ::graphai::__private::FunctionSchema::new(
+                #name,
+                #description,
+                #signature,
+                #output,
+                #params_path,
+                #types,
+            )
+        }}
     }
-    let types = Ident::new("__GRAPHAI_TYPES", Span::mixed_site());
-    quote! {{
-        #(#items)*
-        const #types: &[::graphai::__private::SchemaFn] = &[#(#fns),*];
-        ::graphai::__private::FunctionSchema::new(
-            #name,
-            #description,
-            #signature,
-            #output,
-            #params_path,
-            #types,
-        )
-    }}
-}
 }
 
 /// The `&[ResourceInfo]` of the `Res<T>` parameters.

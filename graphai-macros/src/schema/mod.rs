@@ -316,7 +316,9 @@ mod tests {
     #[test]
     fn shapes_it_cannot_describe_are_errors() {
         let (_, errors) = parse(parse_quote! { struct P(u32, u32); });
-        assert!(errors[0].starts_with("`#[derive(FunctionSchema)]` goes on a struct with named fields"));
+        assert!(
+            errors[0].starts_with("`#[derive(FunctionSchema)]` goes on a struct with named fields")
+        );
         let (_, errors) = parse(parse_quote! { struct G<T> { t: T } });
         assert!(errors[0].contains("does not take generic types"));
         let (_, errors) = parse(parse_quote! { enum E { A(u8), B } });
@@ -328,7 +330,11 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].contains("cannot describe `#[serde(tag)]`"));
         assert!(errors[1].contains("cannot describe `#[serde(flatten)]`"));
-        let (_, errors) = parse(parse_quote! { #[serde(rename_all = "Title Case")] struct S { x: u8 } });
-        assert!(errors[0].starts_with("unknown `rename_all` rule \"Title Case\""), "{errors:?}");
+        let (_, errors) =
+            parse(parse_quote! { #[serde(rename_all = "Title Case")] struct S { x: u8 } });
+        assert!(
+            errors[0].starts_with("unknown `rename_all` rule \"Title Case\""),
+            "{errors:?}"
+        );
     }
 }

@@ -186,7 +186,11 @@ fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
     Ok(found)
 }
 
-fn each_serde(attrs: &[Attribute], errors: &mut Errors, mut f: impl FnMut(&ParseNestedMeta<'_>, &str) -> syn::Result<()>) {
+fn each_serde(
+    attrs: &[Attribute],
+    errors: &mut Errors,
+    mut f: impl FnMut(&ParseNestedMeta<'_>, &str) -> syn::Result<()>,
+) {
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let result = attr.parse_nested_meta(|meta| {
             let word = meta

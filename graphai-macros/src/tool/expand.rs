@@ -236,8 +236,9 @@ impl ToolFn {
         let ok_span = Span::mixed_site().located_at(ok_ty.span());
         let output_fn = Ident::new("__graphai_output", Span::mixed_site());
         let value = Ident::new("__graphai_value", ok_span);
-        let output_message =
-            format!("tool `{tool}` returns `{{Self}}`, which does not implement `serde::Serialize`");
+        let output_message = format!(
+            "tool `{tool}` returns `{{Self}}`, which does not implement `serde::Serialize`"
+        );
         let output_items = quote! {
             #[diagnostic::on_unimplemented(
                 message = #output_message,

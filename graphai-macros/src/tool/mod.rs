@@ -46,10 +46,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(func) => func,
         Err(err) => {
             let err = match syn::parse2::<syn::Item>(item.clone()) {
-                Ok(other) => syn::Error::new(
-                    first_span(&other),
-                    "`#[tool]` goes on a fn (async or not)",
-                ),
+                Ok(other) => {
+                    syn::Error::new(first_span(&other), "`#[tool]` goes on a fn (async or not)")
+                }
                 Err(_) => err,
             };
             let err = err.to_compile_error();

@@ -168,6 +168,9 @@ mod tests {
     fn a_reference_cycle_does_not_loop() {
         let definitions = json!({ "A": { "$ref": "#/$defs/A" } });
         let definitions = definitions.as_object().cloned().unwrap_or_default();
-        assert_eq!(flat_type(&json!({ "$ref": "#/$defs/A" }), &definitions), "object");
+        assert_eq!(
+            flat_type(&json!({ "$ref": "#/$defs/A" }), &definitions),
+            "object"
+        );
     }
 }

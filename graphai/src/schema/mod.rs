@@ -272,6 +272,10 @@ pub struct Parameter {
 impl Parameter {
     /// The argument's name: the run-state key for a node (`#[key("..")]`
     /// renames it), the serialized name for a struct field.
+    #[expect(
+        clippy::misnamed_getters,
+        reason = "the argument's name is the key; the Rust name is `rust_name`"
+    )]
     pub fn name(&self) -> &'static str {
         self.info.key
     }
@@ -358,7 +362,10 @@ pub trait StructSchema {
 
 /// The JSON Schema of a `#[derive(FunctionSchema)]` struct: the object its
 /// fields describe, with its title and description.
-pub(crate) fn struct_json_schema(schema: &FunctionSchema, generator: &mut SchemaGenerator) -> Schema {
+pub(crate) fn struct_json_schema(
+    schema: &FunctionSchema,
+    generator: &mut SchemaGenerator,
+) -> Schema {
     let mut object = Map::new();
     object.insert("title".into(), schema.name.into());
     if !schema.description.is_empty() {

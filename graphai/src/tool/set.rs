@@ -80,6 +80,10 @@ impl ToolSet {
     /// Adds a tool: a `#[tool]` fn, a `#[node]` fn, a [`ToolDef`] or a
     /// [`NodeDef`](crate::NodeDef). A tool with the name of one already in the
     /// set replaces it.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "a builder method like `Graph::add_node`, not arithmetic"
+    )]
     pub fn add(mut self, tool: impl IntoTool) -> Self {
         let tool = tool.into_tool();
         match self.tools.iter_mut().find(|t| t.name() == tool.name()) {
@@ -159,7 +163,11 @@ impl ToolSet {
     /// mistyped parameter: naming the parameter and its type),
     /// [`ToolError::Failed`] with the tool's own error as the source,
     /// [`ToolError::Panicked`], [`ToolError::MissingResource`].
-    pub async fn call(&self, name: &str, arguments: impl IntoArguments) -> Result<Value, ToolError> {
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: impl IntoArguments,
+    ) -> Result<Value, ToolError> {
         let Some(tool) = self.get(name) else {
             return Err(ToolError::UnknownTool {
                 name: name.to_owned(),
@@ -187,7 +195,11 @@ impl ToolSet {
         futures::future::join_all(calls).await
     }
 
-    async fn invoke(&self, tool: &ToolDef, arguments: Map<String, Value>) -> Result<Value, ToolError> {
+    async fn invoke(
+        &self,
+        tool: &ToolDef,
+        arguments: Map<String, Value>,
+    ) -> Result<Value, ToolError> {
         let state = RunState::new(arguments);
         let ctx = Context {
             node: tool.name(),
@@ -223,9 +235,12 @@ fn invalid(tool: &ToolDef, problem: ArgumentError) -> ToolError {
 fn tool_error(tool: &ToolDef, error: GraphError) -> ToolError {
     let name = tool.name().to_owned();
     match error {
-        GraphError::MissingParameters { missing, .. } => {
-            invalid(tool, ArgumentError::Missing { parameters: missing })
-        }
+        GraphError::MissingParameters { missing, .. } => invalid(
+            tool,
+            ArgumentError::Missing {
+                parameters: missing,
+            },
+        ),
         GraphError::InvalidParameter {
             parameter,
             expected,
@@ -244,7 +259,10 @@ fn tool_error(tool: &ToolDef, error: GraphError) -> ToolError {
             )
         }
         GraphError::Node { source, .. } => ToolError::Failed { tool: name, source },
-        GraphError::Panic { message, .. } => ToolError::Panicked { tool: name, message },
+        GraphError::Panic { message, .. } => ToolError::Panicked {
+            tool: name,
+            message,
+        },
         GraphError::MissingResource {
             parameter,
             type_name,
