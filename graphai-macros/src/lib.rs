@@ -1,10 +1,12 @@
-//! Procedural macros for [graphai](https://docs.rs/graphai): `#[node]`, `#[router]`
-//! and `graph!`.
+//! Procedural macros for [graphai](https://docs.rs/graphai): `#[node]`, `#[router]`,
+//! `#[tool]`, `#[derive(FunctionSchema)]` and `graph!`.
 //! Use them through the `graphai` crate, which re-exports them.
 
 mod errors;
 mod graph;
 mod node;
+mod schema;
+mod tool;
 
 use proc_macro::TokenStream;
 
@@ -70,11 +72,23 @@ use proc_macro::TokenStream;
 /// - `#[key("other")] x: T` reads the key `"other"`. Use it when the key's name
 ///   cannot or should not be the parameter's, for example to read a key that is
 ///   also the name of a node.
-/// - `///` comments on a parameter are kept as its description.
+/// - `///` comments on a parameter are kept as its description (an entry
+///   `` * `name` - text `` in the function doc's `# Arguments` list works too).
 /// - `callback: graphai::Callback` is injected (streaming nodes only).
 /// - `state: graphai::State` is injected: the graph's shared state.
+/// - `x: graphai::Res<T>` (any name) is injected: the graph's resource of
+///   type `T` (`Graph::resource`), which `compile()` checks is registered.
 /// - `upstream: Value` is read like any key; the runtime sets it to the
 ///   previous node's `{"node": name, "output": {..}}`.
+///
+/// # Function schema
+///
+/// `my_node::SCHEMA` (and `NodeDef::schema`) describes the node to an LLM:
+/// its description (the doc comment without `# Arguments`), signature and
+/// run-state parameters, with the JSON Schema of each parameter's type when
+/// it implements `schemars::JsonSchema`. A parameter type without one (a
+/// struct that only derives `Deserialize`) is fine for a node: the schema
+/// then accepts any JSON for it. Injected parameters are never in it.
 ///
 /// # Return type
 ///
@@ -94,7 +108,8 @@ use proc_macro::TokenStream;
 /// For `#[node] pub async fn search(..) -> Value { .. }`:
 ///
 /// - `pub struct search {}`, which implements `graphai::Node`: `NAME`, `DOC`,
-///   `IS_START`, `IS_END`, `IS_STREAM`, `IS_ROUTER`, `PARAMS` (so `graph!` and
+///   `IS_START`, `IS_END`, `IS_STREAM`, `IS_ROUTER`, `PARAMS`, `SCHEMA`,
+///   `RESOURCES` (so `graph!` and
 ///   other code can check a node at compile time). It is a braced struct: it
 ///   lives only among types, so a `let search` or a parameter `search`
 ///   elsewhere stays an ordinary binding.
@@ -190,6 +205,18 @@ pub fn node(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn router(args: TokenStream, item: TokenStream) -> TokenStream {
     node::expand(args.into(), item.into(), node::Kind::Router).into()
+}
+
+#[doc = include_str!("tool/doc.md")]
+#[proc_macro_attribute]
+pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    tool::expand(args.into(), item.into()).into()
+}
+
+#[doc = include_str!("schema/doc.md")]
+#[proc_macro_derive(FunctionSchema, attributes(serde))]
+pub fn function_schema(input: TokenStream) -> TokenStream {
+    schema::expand(input.into()).into()
 }
 
 #[doc = include_str!("graph/doc.md")]

@@ -10,7 +10,11 @@ use serde_json::{Map, Value};
 pub use crate::graph_check::*;
 pub use crate::node::{Context, Node, NodeDef, NodeFuture, ParamInfo};
 pub use crate::policy::Policy;
+pub use crate::resource::{Res, ResourceInfo};
+pub use crate::schema::{FunctionSchema, SchemaFn, StructSchema};
+pub use crate::tool::{Tool, ToolDef, ToolFuture};
 pub use core::time::Duration;
+pub use schemars;
 pub use serde_json;
 
 use crate::callback::Callback;
@@ -228,4 +232,136 @@ fn invalid(node: &str, found: &str) -> GraphError {
         node: node.to_owned(),
         found: found.to_owned(),
     }
+}
+
+/// [`output`] for a tool: any serializable value (not only an object).
+///
+/// # Errors
+/// [`GraphError::InvalidOutput`] when it does not serialize to JSON.
+pub fn tool_output<T: Serialize>(tool: &str, value: T) -> Result<Value, GraphError> {
+    serde_json::to_value(value).map_err(|err| {
+        invalid(
+            tool,
+            &format!("a value that does not serialize to JSON ({err})"),
+        )
+    })
+}
+
+/// [`tool_output`] for a tool that returns `Result<T, E>`.
+///
+/// # Errors
+/// The tool's own error as [`GraphError::Node`], or [`GraphError::InvalidOutput`].
+pub fn fallible_tool_output<T: Serialize, E: Into<Error>>(
+    tool: &str,
+    result: Result<T, E>,
+) -> Result<Value, GraphError> {
+    match result {
+        Ok(value) => tool_output(tool, value),
+        Err(err) => Err(GraphError::Node {
+            node: tool.to_owned(),
+            source: err.into(),
+        }),
+    }
+}
+
+/// A type that can be a resource. The generated code bounds on it through a
+/// per-parameter trait whose diagnostic names the parameter.
+pub trait ResourceType: Send + Sync + 'static {}
+
+impl<T: Send + Sync + 'static> ResourceType for T {}
+
+/// The value of a `Res<T>` parameter.
+///
+/// # Errors
+/// [`GraphError::MissingResource`] when neither the run nor the graph holds a `T`.
+pub fn inject_resource<T: ResourceType>(
+    ctx: &Context<'_>,
+    parameter: &'static str,
+) -> Result<Res<T>, GraphError> {
+    ctx.resource::<T>().ok_or_else(|| {
+        crate::resource::missing_at_run(ctx.node(), parameter, std::any::type_name::<T>())
+    })
+}
+
+/// `std::any::type_name::<T>`, as a fn pointer for [`ResourceInfo`].
+pub fn type_name_of<T: ?Sized>() -> &'static str {
+    std::any::type_name::<T>()
+}
+
+/// `TypeId::of::<T>`, as a fn pointer for [`ResourceInfo`].
+pub fn type_id_of<T: ?Sized + 'static>() -> std::any::TypeId {
+    std::any::TypeId::of::<T>()
+}
+
+/// The JSON Schema of `T`, for a parameter that must have one (`#[tool]`).
+pub fn schema_of<T: ?Sized + schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> Option<schemars::Schema> {
+    Some(generator.subschema_for::<T>())
+}
+
+/// Asks whether `T` has a JSON Schema without requiring one (node
+/// parameters): `(&SchemaProbe::<T>::new()).probe(generator)` picks
+/// [`ViaJsonSchema`] when `T: JsonSchema` and [`ViaNoSchema`] otherwise
+/// (method resolution tries `&SchemaProbe<T>` before `&&SchemaProbe<T>`).
+pub struct SchemaProbe<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: ?Sized> Default for SchemaProbe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: ?Sized> SchemaProbe<T> {
+    /// The probe for `T`.
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+/// The probe's answer when `T: JsonSchema`.
+pub trait ViaJsonSchema {
+    /// `T`'s schema.
+    fn probe(&self, generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema>;
+}
+
+impl<T: ?Sized + schemars::JsonSchema> ViaJsonSchema for SchemaProbe<T> {
+    fn probe(&self, generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        Some(generator.subschema_for::<T>())
+    }
+}
+
+/// The probe's answer when `T` has no JSON Schema.
+pub trait ViaNoSchema {
+    /// No schema.
+    fn probe(&self, generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema>;
+}
+
+impl<T: ?Sized> ViaNoSchema for &SchemaProbe<T> {
+    fn probe(&self, _: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        None
+    }
+}
+
+/// The JSON Schema `#[derive(FunctionSchema)]` gives a struct.
+pub fn struct_json_schema(
+    schema: &FunctionSchema,
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    crate::schema::struct_json_schema(schema, generator)
+}
+
+/// The JSON Schema `#[derive(FunctionSchema)]` gives an enum of unit variants:
+/// a string, one of `values`.
+pub fn enum_json_schema(description: &str, values: &[&str]) -> schemars::Schema {
+    let mut object = Map::new();
+    object.insert("type".into(), "string".into());
+    object.insert(
+        "enum".into(),
+        Value::Array(values.iter().map(|v| Value::from(*v)).collect()),
+    );
+    if !description.is_empty() {
+        object.insert("description".into(), description.into());
+    }
+    schemars::Schema::from(object)
 }

@@ -10,6 +10,7 @@ use crate::compile::{self, CompiledGraph};
 use crate::error::{CompileProblem, GraphCompileError};
 use crate::node::{IntoNode, NodeDef, NodeRef};
 use crate::policy::Policy;
+use crate::resource::ResourceRegistry;
 use crate::state::State;
 
 /// The default `max_steps` (GraphAI's).
@@ -58,6 +59,7 @@ pub struct Graph {
     pub(crate) max_steps: usize,
     pub(crate) state: Map<String, Value>,
     pub(crate) policies: Vec<(Cow<'static, str>, Policy)>,
+    pub(crate) resources: ResourceRegistry,
     pub(crate) problems: Vec<CompileProblem>,
 }
 
@@ -94,6 +96,7 @@ impl Graph {
             max_steps: DEFAULT_MAX_STEPS,
             state: Map::new(),
             policies: Vec::new(),
+            resources: ResourceRegistry::default(),
             problems: Vec::new(),
         }
     }
@@ -137,6 +140,35 @@ impl Graph {
     /// The initial shared state as configured so far.
     pub fn get_state(&self) -> &Map<String, Value> {
         &self.state
+    }
+
+    /// Registers a resource: nodes with a [`Res<T>`](crate::Res) parameter
+    /// receive it. One value per type; a second value of a type replaces the first.
+    ///
+    /// `T` must be `Send + Sync + 'static`: it is shared (as an `Arc`) by every
+    /// run of the graph, also concurrent ones. It never enters the run state,
+    /// the results or the schemas.
+    pub fn resource<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.resources.shared.insert(value);
+        self
+    }
+
+    /// Registers every value of `resources` (see [`resource`](Graph::resource)).
+    pub fn resources(mut self, resources: &crate::Resources) -> Self {
+        self.resources.shared.extend(resources);
+        self
+    }
+
+    /// Declares that each run brings its own `T` (the user of a request, a
+    /// tenant): `compile()` then accepts nodes that take `Res<T>` without a
+    /// graph-level value, and a run that brings no `T` fails before any node
+    /// runs, naming the node, the parameter and the type. A run's resource
+    /// overrides a graph-level one of the same type.
+    pub fn resource_per_run<T: Send + Sync + 'static>(mut self) -> Self {
+        self.resources
+            .per_run
+            .insert(std::any::TypeId::of::<T>(), std::any::type_name::<T>());
+        self
     }
 
     /// Adds a node: a `#[node]`/`#[router]` function, or a [`NodeDef`].

@@ -48,8 +48,10 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         max_steps,
         state,
         policies: policy_overrides,
+        resources,
         problems: mut build_problems,
     } = graph;
+    build_problems.extend(resources.missing(nodes.iter().map(|n| (n.name(), n.resources()))));
     if nodes.is_empty() {
         build_problems.push(CompileProblem::NoNodes);
         return Err(GraphCompileError::new(build_problems));
@@ -219,6 +221,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             policies,
             upstream_readers,
             state: State::new(state),
+            resources,
             last_branch_errors: Mutex::new(Vec::new()),
         }),
     })

@@ -11,6 +11,7 @@ use crate::error::GraphError;
 use crate::exec::{self, BranchError, RunOptions, RunOutput};
 use crate::node::NodeDef;
 use crate::policy::Policy;
+use crate::resource::{ResourceRegistry, Resources};
 use crate::state::State;
 use crate::sync::lock;
 
@@ -47,6 +48,8 @@ pub(crate) struct Inner {
     /// Whether any node reads `upstream` (only then is it built).
     pub(crate) upstream_readers: bool,
     pub(crate) state: State,
+    /// The graph's resources, and the types each run must bring.
+    pub(crate) resources: ResourceRegistry,
     pub(crate) last_branch_errors: Mutex<Vec<crate::exec::BranchError>>,
 }
 
@@ -128,6 +131,12 @@ impl CompiledGraph {
     /// [`execute_detailed`](CompiledGraph::execute_detailed) to get a run's own.
     pub fn branch_errors(&self) -> Vec<BranchError> {
         lock(&self.inner.last_branch_errors).clone()
+    }
+
+    /// The graph-level resources (those given to [`Graph::resource`](crate::Graph::resource)),
+    /// for example to build a [`ToolSet`](crate::ToolSet) that shares them.
+    pub fn resources(&self) -> &Resources {
+        &self.inner.resources.shared
     }
 
     /// The shared state handle (the one nodes get as `state: State`).

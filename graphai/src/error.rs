@@ -186,6 +186,19 @@ pub enum GraphError {
         #[source]
         source: crate::callback::CallbackError,
     },
+    /// A node needs a resource that neither the graph nor the run provides
+    /// (a type declared with `Graph::resource_per_run` that the run did not bring).
+    #[error(
+        "node `{node}` needs the resource `{type_name}` (parameter `{parameter}`), which neither the graph nor this run provides: give it to the run with `.resource(..)`, or to the graph with `Graph::resource(..)`"
+    )]
+    MissingResource {
+        /// The node that needs it.
+        node: String,
+        /// The `Res<T>` parameter.
+        parameter: String,
+        /// The resource type's name.
+        type_name: String,
+    },
     /// A task of `execute_many` ended without a result (its runtime shut down).
     #[error("run {index} of `execute_many` was aborted before it finished: {message}")]
     Aborted {
@@ -234,7 +247,8 @@ impl GraphError {
             | GraphError::Callback { node, .. }
             | GraphError::MaxSteps { node, .. }
             | GraphError::Timeout { node, .. }
-            | GraphError::GaveUp { node, .. } => Some(node),
+            | GraphError::GaveUp { node, .. }
+            | GraphError::MissingResource { node, .. } => Some(node),
             GraphError::MissingChoice { router }
             | GraphError::InvalidChoice { router, .. }
             | GraphError::UnknownChoice { router, .. }
@@ -331,6 +345,20 @@ pub enum CompileProblem {
     /// `initial_state` was given something other than a JSON object.
     #[error("`initial_state` must be a JSON object, got {0}: pass `json!({{ \"key\": value }})`")]
     InvalidInitialState(&'static str),
+    /// A node takes a `Res<T>` that no one registered.
+    #[error(
+        "node `{node}` takes `{parameter}: {ty}`, but no `{type_name}` resource is registered: add one with `Graph::resource(..)`, or declare it with `Graph::resource_per_run::<{type_name}>()` and give it to each run"
+    )]
+    MissingResource {
+        /// The node that needs the resource.
+        node: String,
+        /// The parameter.
+        parameter: String,
+        /// The parameter's type as written.
+        ty: String,
+        /// The resource type's full name.
+        type_name: String,
+    },
     /// `add_join` was given no sources.
     #[error("join into `{destination}` has no sources: pass at least one node to `add_join`")]
     EmptyJoin {

@@ -57,10 +57,13 @@ mod graph_check;
 pub mod llm;
 mod node;
 mod policy;
+mod resource;
 mod run_state;
+mod schema;
 mod sse_decoder;
 mod state;
 mod sync;
+mod tool;
 
 #[doc(hidden)]
 pub mod __private;
@@ -102,10 +105,18 @@ pub use error::{CompileProblem, Error, GraphCompileError, GraphError, Result};
 pub use exec::{BranchError, RunOptions, RunOutput, RunStream, StreamItem};
 pub use node::{Context, IntoNode, Node, NodeDef, NodeFuture, NodeRef, ParamInfo};
 pub use policy::{Backoff, Policy};
+pub use resource::{Res, ResourceInfo, ResourceScope, Resources};
+pub use schema::{FunctionSchema, JsonSchema, OpenAIApi, Parameter, SchemaFn, StructSchema};
+/// The JSON Schema crate the function schemas build on, re-exported so that
+/// `#[derive(JsonSchema)]` works with `#[schemars(crate = "graphai::schemars")]`.
+pub use schemars;
 pub use state::State;
+pub use tool::{
+    ArgumentError, IntoArguments, IntoTool, Tool, ToolDef, ToolError, ToolFuture, ToolSet,
+};
 
 #[doc(inline)]
-pub use graphai_macros::{graph, node, router};
+pub use graphai_macros::{FunctionSchema, graph, node, router, tool};
 #[doc(no_inline)]
 pub use serde_json::{Map, Value, json};
 

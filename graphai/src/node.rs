@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use crate::callback::Callback;
 use crate::error::GraphError;
 use crate::policy::Policy;
+use crate::resource::{Res, ResourceInfo, ResourceScope};
 use crate::run_state::RunState;
+use crate::schema::FunctionSchema;
 use crate::state::State;
 
 /// The future a node's [`Node::invoke`] returns: the node's output object.
@@ -39,6 +41,13 @@ pub trait Node: Send + Sync + 'static {
     /// Retries and timeout (`#[node(retries = 3, timeout = "30s")]`); one
     /// attempt without a timeout unless set. `Graph::policy` overrides it.
     const POLICY: Policy = Policy::new();
+    /// The node's function schema (for LLM tool calling). `#[node]` writes the
+    /// whole schema; for a hand-written node it defaults to one built from
+    /// `NAME`, `DOC` and `PARAMS`, whose parameters accept any JSON.
+    const SCHEMA: FunctionSchema =
+        FunctionSchema::new(Self::NAME, Self::DOC, "", "", Self::PARAMS, &[]);
+    /// The node's `Res<T>` parameters, which `compile()` checks are served.
+    const RESOURCES: &'static [ResourceInfo] = &[];
 
     /// Binds the node's parameters from `ctx` and runs it.
     fn invoke(ctx: Context<'_>) -> NodeFuture<'_>;
@@ -65,7 +74,8 @@ pub struct ParamInfo {
     pub required: bool,
     /// The `#[default(..)]` expression, as written.
     pub default: Option<&'static str>,
-    /// The `///` doc comment on the parameter, if any.
+    /// The parameter's description: the `///` comment on it, else its entry
+    /// in the function doc's `# Arguments` list (empty when neither is there).
     pub doc: &'static str,
 }
 
@@ -85,6 +95,8 @@ pub struct NodeDef {
     pub(crate) is_router: bool,
     pub(crate) params: &'static [ParamInfo],
     pub(crate) policy: Policy,
+    pub(crate) schema: FunctionSchema,
+    pub(crate) resources: &'static [ResourceInfo],
     pub(crate) invoke: InvokeFn,
 }
 
@@ -100,6 +112,8 @@ impl NodeDef {
             is_router: N::IS_ROUTER,
             params: N::PARAMS,
             policy: N::POLICY,
+            schema: N::SCHEMA,
+            resources: N::RESOURCES,
             invoke: N::invoke,
         }
     }
@@ -142,6 +156,16 @@ impl NodeDef {
     /// The node's own retry and timeout policy (before any `Graph::policy`).
     pub fn policy(&self) -> Policy {
         self.policy
+    }
+
+    /// The node's function schema, for handing it to an LLM as a tool.
+    pub fn schema(&self) -> &FunctionSchema {
+        &self.schema
+    }
+
+    /// The node's `Res<T>` parameters.
+    pub fn resources(&self) -> &'static [ResourceInfo] {
+        self.resources
     }
 
     pub(crate) fn reads(&self, key: &str) -> bool {
@@ -223,7 +247,7 @@ impl NodeRef for &String {
 }
 
 /// What a node sees when it runs: the run state (by reference), the shared
-/// [`State`], and for streaming nodes the [`Callback`].
+/// [`State`], its resources, and for streaming nodes the [`Callback`].
 ///
 /// Built by the executor; the code `#[node]` generates reads parameters from it.
 pub struct Context<'a> {
@@ -232,6 +256,7 @@ pub struct Context<'a> {
     pub(crate) upstream: Option<&'a Value>,
     pub(crate) callback: Option<Callback>,
     pub(crate) shared: &'a State,
+    pub(crate) resources: ResourceScope<'a>,
 }
 
 impl<'a> Context<'a> {
@@ -257,5 +282,10 @@ impl<'a> Context<'a> {
     /// The graph's shared state.
     pub fn state(&self) -> State {
         self.shared.clone()
+    }
+
+    /// The resource of type `T`: the run's, else the graph's.
+    pub fn resource<T: Send + Sync + 'static>(&self) -> Option<Res<T>> {
+        self.resources.get::<T>()
     }
 }

@@ -296,9 +296,9 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown argument `strat` for `#[node]`: expected `start`, `end`, `stream` or `name = \"..\"`",
-                "unknown argument `foo` for `#[node]`: expected `start`, `end`, `stream` or `name = \"..\"`",
-                "unknown argument `bar` for `#[node]`: expected `start`, `end`, `stream` or `name = \"..\"`",
+                "unknown argument `strat` for `#[node]`: expected `start`, `end`, `stream`, `name = \"..\"`, `retries = N` or `timeout = \"..\"`",
+                "unknown argument `foo` for `#[node]`: expected `start`, `end`, `stream`, `name = \"..\"`, `retries = N` or `timeout = \"..\"`",
+                "unknown argument `bar` for `#[node]`: expected `start`, `end`, `stream`, `name = \"..\"`, `retries = N` or `timeout = \"..\"`",
             ]
         );
         assert!(args.start.is_some());

@@ -53,6 +53,15 @@ pub(crate) fn doc_expr(attrs: &[Attribute]) -> TokenStream {
     quote!(::core::concat!(#(#joined),*))
 }
 
+/// Whether every doc text attribute of `attrs` is a string literal (no
+/// `#[doc = include_str!(..)]`), so the whole text is known here.
+pub(crate) fn all_literal(attrs: &[Attribute]) -> bool {
+    attrs
+        .iter()
+        .filter(|a| is_text(a))
+        .all(|a| literal_doc(a).is_some())
+}
+
 /// Whether `attr` is doc text (`///` or `#[doc = ..]`), not `#[doc(hidden)]`.
 pub(crate) fn is_text(attr: &Attribute) -> bool {
     matches!(&attr.meta, Meta::NameValue(nv) if nv.path.is_ident("doc"))
@@ -88,6 +97,85 @@ fn unindent(lines: &[String]) -> String {
         (Some(first), Some(last)) => stripped[first..=last].join("\n"),
         _ => String::new(),
     }
+}
+
+/// A doc comment split into the description and its `# Arguments` list.
+///
+/// The section starts at a heading `# Arguments` (any level; `# Parameters`
+/// too) and runs to the next heading. Each entry is a list item
+/// `` * `name` - text `` (`-` bullets and `:` after the name work too);
+/// lines under an item continue it. Returns the doc without the section and
+/// the `(name, text)` entries in order.
+pub(crate) fn split_arguments(doc: &str) -> (String, Vec<(String, String)>) {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut entries: Vec<(String, String)> = Vec::new();
+    let mut in_section = false;
+    let mut in_code = false;
+    for line in doc.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") {
+            in_code = !in_code;
+        }
+        // `# hidden` lines of a code example are not headings.
+        if let Some(heading) = heading(trimmed).filter(|_| !in_code) {
+            in_section = heading.eq_ignore_ascii_case("arguments")
+                || heading.eq_ignore_ascii_case("parameters");
+            if in_section {
+                continue;
+            }
+        }
+        if !in_section {
+            kept.push(line);
+            continue;
+        }
+        if let Some((name, text)) = argument_item(trimmed) {
+            entries.push((name, text));
+        } else if let (Some((_, text)), false) = (entries.last_mut(), trimmed.is_empty()) {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(trimmed);
+        }
+    }
+    let description = unindent(&kept.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>());
+    (description, entries)
+}
+
+/// The title of a Markdown heading line (`# Arguments` -> `Arguments`).
+fn heading(line: &str) -> Option<&str> {
+    let title = line.trim_start_matches('#');
+    (title.len() < line.len() && title.starts_with(' ')).then(|| title.trim())
+}
+
+/// `` * `name` - text ``, `` - `name`: text `` or `* name - text`.
+fn argument_item(line: &str) -> Option<(String, String)> {
+    let rest = line
+        .strip_prefix("* ")
+        .or_else(|| line.strip_prefix("- "))?
+        .trim_start();
+    let (name, rest) = match rest.strip_prefix('`') {
+        Some(quoted) => {
+            let end = quoted.find('`')?;
+            (&quoted[..end], &quoted[end + 1..])
+        }
+        None => {
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (&rest[..end], &rest[end..])
+        }
+    };
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let text = rest.trim_start();
+    let text = text
+        .strip_prefix("- ")
+        .or_else(|| text.strip_prefix(':'))
+        .or_else(|| text.strip_prefix('-'))
+        .unwrap_or(text);
+    Some((name.to_owned(), text.trim().to_owned()))
 }
 
 /// `tokens` printed the way a person writes them: `Option<Vec<String>>`,
@@ -311,6 +399,34 @@ mod tests {
             doc_expr(&item.attrs).to_string(),
             quote!("Text.\nMore.").to_string()
         );
+    }
+
+    #[test]
+    fn the_arguments_section_is_split_off() {
+        let doc = "Looks up the weather.\n\n# Arguments\n\n* `city` - The city.\n* `days` - How many days,\n  counting today.\n- `units`: metric or imperial\n* plain - no backticks\n\n# Examples\n\nweather(..)";
+        let (description, entries) = split_arguments(doc);
+        assert_eq!(
+            description,
+            "Looks up the weather.\n\n# Examples\n\nweather(..)"
+        );
+        assert_eq!(
+            entries,
+            [
+                ("city".to_owned(), "The city.".to_owned()),
+                (
+                    "days".to_owned(),
+                    "How many days, counting today.".to_owned()
+                ),
+                ("units".to_owned(), "metric or imperial".to_owned()),
+                ("plain".to_owned(), "no backticks".to_owned()),
+            ]
+        );
+        let (description, entries) = split_arguments("No list here.\n\n## Parameters\n* `x` - X.");
+        assert_eq!(description, "No list here.");
+        assert_eq!(entries, [("x".to_owned(), "X.".to_owned())]);
+        assert_eq!(split_arguments("#hashtag").0, "#hashtag");
+        let code = "Intro.\n```\n# Arguments\n```";
+        assert_eq!(split_arguments(code), (code.to_owned(), Vec::new()));
     }
 
     #[test]

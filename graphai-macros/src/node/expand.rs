@@ -16,12 +16,14 @@ use syn::spanned::Spanned;
 use super::Kind;
 use super::docs;
 use super::parse::{NodeFn, Output, Param, Role, result_args};
+use super::schema::{self, SchemaNeed, SchemaSpec, escape_braces};
 
 impl NodeFn {
     /// The node's items.
     pub(crate) fn expand(&self) -> TokenStream {
         let items = self.common_items();
-        let node_impl = self.node_impl(&self.param_infos(), &self.invoke_body());
+        let schema = self.schema_items();
+        let node_impl = self.node_impl(&self.param_infos(), &self.invoke_body(), &schema);
         quote!(#items #node_impl)
     }
 
@@ -38,6 +40,7 @@ impl NodeFn {
         let node_impl = self.node_impl(
             &[],
             &quote!(::std::boxed::Box::pin(::core::future::pending())),
+            &TokenStream::new(),
         );
         quote!(#errors #items #node_impl)
     }
@@ -102,7 +105,39 @@ impl NodeFn {
         }
     }
 
-    fn node_impl(&self, params: &[TokenStream], invoke_body: &TokenStream) -> TokenStream {
+    /// `SCHEMA` and `RESOURCES`, for the `Node` impl.
+    fn schema_items(&self) -> TokenStream {
+        let output = match &self.output {
+            Output::Plain(ty) | Output::Fallible(ty) => Some(ty),
+            Output::Missing(_) => None,
+        };
+        let name = self.name();
+        let output = output.map_or_else(String::new, |ty| docs::compact_tokens(quote!(#ty)));
+        let spec = SchemaSpec {
+            member: "parameter",
+            owner: &format!("node `{name}`"),
+            name: &name,
+            description: schema::description_expr(&self.docs),
+            signature: schema::signature_text(&self.params, &output),
+            output,
+            params: &self.params,
+            params_path: quote!(<Self as ::graphai::Node>::PARAMS),
+            need: SchemaNeed::Probe,
+        };
+        let schema = spec.expr();
+        let resources = schema::resources_expr(&self.params);
+        quote! {
+            const SCHEMA: ::graphai::__private::FunctionSchema = #schema;
+            const RESOURCES: &'static [::graphai::__private::ResourceInfo] = #resources;
+        }
+    }
+
+    fn node_impl(
+        &self,
+        params: &[TokenStream],
+        invoke_body: &TokenStream,
+        schema: &TokenStream,
+    ) -> TokenStream {
         let ident = &self.func.sig.ident;
         let cfgs = &self.cfgs;
         let name = self.name();
@@ -124,6 +159,7 @@ impl NodeFn {
                 const IS_STREAM: bool = #is_stream;
                 const IS_ROUTER: bool = #is_router;
                 const PARAMS: &'static [::graphai::ParamInfo] = &[#(#params),*];
+                #schema
 
                 fn invoke(#ctx: ::graphai::Context<'_>) -> ::graphai::NodeFuture<'_> {
                     #invoke_body
@@ -148,37 +184,42 @@ impl NodeFn {
         })
     }
 
-    fn param_infos(&self) -> Vec<TokenStream> {
-        self.params
-            .iter()
-            .filter(|p| p.role == Role::Read)
-            .map(|param| {
-                let name = param.name();
-                let key = param.key();
-                let ty = &param.ty;
-                let ty = docs::compact_tokens(quote!(#ty));
-                let required = param.default.is_none() && param.option_inner().is_none();
-                let default = match &param.default {
-                    Some((_, expr)) => {
-                        let text = docs::compact_tokens(quote!(#expr));
-                        quote!(::core::option::Option::Some(#text))
-                    }
-                    None => quote!(::core::option::Option::None),
-                };
-                let doc = &param.doc;
-                quote! {
-                    ::graphai::ParamInfo {
-                        name: #name,
-                        key: #key,
-                        ty: #ty,
-                        required: #required,
-                        default: #default,
-                        doc: #doc,
-                    }
-                }
-            })
-            .collect()
+    pub(crate) fn param_infos(&self) -> Vec<TokenStream> {
+        param_infos(&self.params)
     }
+}
+
+/// The `ParamInfo` of each parameter read from the run state (or arguments).
+pub(crate) fn param_infos(params: &[Param]) -> Vec<TokenStream> {
+    params
+        .iter()
+        .filter(|p| p.role == Role::Read)
+        .map(|param| {
+            let name = param.name();
+            let key = param.key();
+            let ty = &param.ty;
+            let ty = docs::compact_tokens(quote!(#ty));
+            let required = param.default.is_none() && param.option_inner().is_none();
+            let default = match &param.default {
+                Some((_, expr)) => {
+                    let text = docs::compact_tokens(quote!(#expr));
+                    quote!(::core::option::Option::Some(#text))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            let doc = &param.doc;
+            quote! {
+                ::graphai::ParamInfo {
+                    name: #name,
+                    key: #key,
+                    ty: #ty,
+                    required: #required,
+                    default: #default,
+                    doc: #doc,
+                }
+            }
+        })
+        .collect()
 }
 
 impl NodeFn {
@@ -187,6 +228,7 @@ impl NodeFn {
         let ctx = ctx_ident();
         let binder = Ident::new("__graphai_binder", Span::mixed_site());
         let node = self.name();
+        let owner = format!("node `{node}`");
         let mut helpers = Vec::new();
         let mut reads = Vec::new();
         let mut read_vars = Vec::new();
@@ -204,8 +246,14 @@ impl NodeFn {
                 Role::State => injections.push(quote! {
                     let #var = ::graphai::__private::inject_state::<#ty>(&#ctx);
                 }),
+                Role::Resource => {
+                    let (helper, inject) =
+                        schema::inject_resource(index, param, &owner, &ctx, &var);
+                    helpers.push(helper);
+                    injections.push(inject);
+                }
                 Role::Read => {
-                    let (helper, read) = read_param(index, param, &node, &binder);
+                    let (helper, read) = read_param(index, param, self.kind, &owner, &binder);
                     helpers.push(helper);
                     reads.push(quote!(let #var = #read;));
                     read_vars.push(var);
@@ -342,23 +390,24 @@ impl NodeFn {
 
 /// The trait and function that read parameter `index`, and the expression that
 /// calls the function. The trait's diagnostic names the parameter and the node.
-fn read_param(
+pub(crate) fn read_param(
     index: usize,
     param: &Param,
-    node: &str,
+    kind: Kind,
+    owner: &str,
     binder: &Ident,
 ) -> (TokenStream, TokenStream) {
     let name = param.name();
     let key = param.key();
+    let source = kind.source();
     let trait_ident = format_ident!("__graphai_param_{}", name);
     let read_ident = format_ident!("__graphai_read{}", index);
     let message = format!(
-        "parameter `{name}` of node `{}` cannot be read from the run state: `{{Self}}` does not implement `serde::Deserialize`",
-        escape_braces(node)
+        "parameter `{name}` of {} cannot be read from {source}: `{{Self}}` does not implement `serde::Deserialize`",
+        escape_braces(owner)
     );
-    let label = format!(
-        "`{name}` is read from the run state, so its type must implement `serde::Deserialize`"
-    );
+    let label =
+        format!("`{name}` is read from {source}, so its type must implement `serde::Deserialize`");
     let mut notes = vec![
         "derive it with `#[derive(serde::Deserialize)]`, or take a `serde_json::Value` and convert it in the body".to_owned(),
     ];
@@ -369,6 +418,11 @@ fn read_param(
                 "a `graphai::{injected}` is injected only into a parameter named `{param_name}`: rename `{name}` to `{param_name}`"
             ));
         }
+    }
+    if super::parse::resource_inner(read_ty).is_some() {
+        notes.push(format!(
+            "a `Res<T>` is injected only when it is the parameter's whole type: declare `{name}: Res<T>`"
+        ));
     }
     let bound = quote!(::graphai::__private::FromState);
     let (helper_fn, call) = if let Some(inner) = param.option_inner() {
@@ -422,11 +476,6 @@ fn read_param(
 }
 
 /// The `Context` parameter of `invoke`, invisible to the user's code.
-fn ctx_ident() -> Ident {
+pub(crate) fn ctx_ident() -> Ident {
     Ident::new("__graphai_ctx", Span::mixed_site())
-}
-
-/// `text` for a diagnostic message, where `{` and `}` are format syntax.
-fn escape_braces(text: &str) -> String {
-    text.replace('{', "{{").replace('}', "}}")
 }

@@ -1,10 +1,11 @@
 //! `#[node]` and `#[router]`: parse -> validate -> expand.
 
 mod args;
-mod docs;
-mod expand;
-mod parse;
-mod validate;
+pub(crate) mod docs;
+pub(crate) mod expand;
+pub(crate) mod parse;
+pub(crate) mod schema;
+pub(crate) mod validate;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -18,6 +19,8 @@ use parse::NodeFn;
 pub(crate) enum Kind {
     Node,
     Router,
+    /// `#[tool]`, which shares the parameter rules.
+    Tool,
 }
 
 impl Kind {
@@ -26,6 +29,7 @@ impl Kind {
         match self {
             Kind::Node => "`#[node]`",
             Kind::Router => "`#[router]`",
+            Kind::Tool => "`#[tool]`",
         }
     }
 
@@ -34,6 +38,23 @@ impl Kind {
         match self {
             Kind::Node => format!("`#[node({args})]`"),
             Kind::Router => format!("`#[router({args})]`"),
+            Kind::Tool => format!("`#[tool({args})]`"),
+        }
+    }
+
+    /// What is defined: "node" or "tool".
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Kind::Node | Kind::Router => "node",
+            Kind::Tool => "tool",
+        }
+    }
+
+    /// Where parameters are read from.
+    pub(crate) fn source(self) -> &'static str {
+        match self {
+            Kind::Node | Kind::Router => "the run state",
+            Kind::Tool => "the call's arguments",
         }
     }
 }

@@ -50,6 +50,8 @@ pub(crate) enum Role {
     Callback,
     /// `state`: the graph's shared state, injected.
     State,
+    /// `x: Res<T>` (any name): a resource, injected.
+    Resource,
 }
 
 /// What the function returns.
@@ -75,6 +77,11 @@ impl Param {
             .map_or_else(|| self.name(), |(_, key)| key.value())
     }
 
+    /// `T` when the type is spelled `Res<T>`.
+    pub(crate) fn resource_inner(&self) -> Option<&Type> {
+        resource_inner(&self.ty)
+    }
+
     /// `T` when the type is spelled `Option<T>`.
     pub(crate) fn option_inner(&self) -> Option<&Type> {
         last_segment_args(&self.ty, "Option").and_then(|args| match args.as_slice() {
@@ -94,7 +101,7 @@ impl NodeFn {
         errors: &mut Errors,
     ) -> Self {
         let args = NodeArgs::parse(args, kind, errors);
-        let docs = func
+        let docs: Vec<Attribute> = func
             .attrs
             .iter()
             .filter(|a| a.path().is_ident("doc"))
@@ -106,24 +113,8 @@ impl NodeFn {
             .filter(|a| a.path().is_ident("cfg"))
             .cloned()
             .collect();
-        let mut params = Vec::new();
-        for arg in &mut func.sig.inputs {
-            match arg {
-                FnArg::Receiver(receiver) => errors.push(syn::Error::new(
-                    receiver.self_token.span,
-                    format!(
-                        "{} goes on a free `async fn`, not a method: remove `self` and pass what the node needs as parameters",
-                        kind.attr()
-                    ),
-                )),
-                FnArg::Typed(typed) => {
-                    let ours = take_our_attrs(&mut typed.attrs);
-                    if let Some(param) = Param::parse(typed, ours, kind, errors) {
-                        params.push(param);
-                    }
-                }
-            }
-        }
+        let mut params = parse_params(&mut func, kind, errors);
+        fill_argument_docs(&docs, &mut params);
         let output = match &func.sig.output {
             ReturnType::Default => Output::Missing(func.sig.paren_token.span.close()),
             ReturnType::Type(_, ty) if last_segment_is(ty, "Result") => {
@@ -153,6 +144,48 @@ impl NodeFn {
     /// The parameter named `callback`, if any.
     pub(crate) fn callback(&self) -> Option<&Param> {
         self.params.iter().find(|p| p.role == Role::Callback)
+    }
+}
+
+/// The parameters of `func`, with our attributes removed from it. A `self`
+/// receiver and patterns are reported and left out.
+pub(crate) fn parse_params(func: &mut ItemFn, kind: Kind, errors: &mut Errors) -> Vec<Param> {
+    let mut params = Vec::new();
+    let free_fn = if kind == Kind::Tool {
+        "fn"
+    } else {
+        "`async fn`"
+    };
+    for arg in &mut func.sig.inputs {
+        match arg {
+            FnArg::Receiver(receiver) => errors.push(syn::Error::new(
+                receiver.self_token.span,
+                format!(
+                    "{} goes on a free {free_fn}, not a method: remove `self` and pass what the {} needs as parameters",
+                    kind.attr(),
+                    kind.what(),
+                ),
+            )),
+            FnArg::Typed(typed) => {
+                let ours = take_our_attrs(&mut typed.attrs);
+                if let Some(param) = Param::parse(typed, ours, kind, errors) {
+                    params.push(param);
+                }
+            }
+        }
+    }
+    params
+}
+
+/// Gives each parameter without a `///` comment its entry in the function
+/// doc's `# Arguments` list, if there is one.
+pub(crate) fn fill_argument_docs(docs: &[Attribute], params: &mut [Param]) {
+    let (_, entries) = docs::split_arguments(&docs::text(docs));
+    for param in params.iter_mut().filter(|p| p.doc.is_empty()) {
+        let name = param.name();
+        if let Some((_, text)) = entries.iter().find(|(n, _)| *n == name) {
+            param.doc.clone_from(text);
+        }
     }
 }
 
@@ -196,10 +229,15 @@ impl Param {
             Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
             pat => {
                 let ty = quote::ToTokens::to_token_stream(&typed.ty).to_string();
+                let why = if kind == Kind::Tool {
+                    "each name is the argument the LLM fills in: name it, as in"
+                } else {
+                    "each name is the run-state key it is read from: name it after its key, as in"
+                };
                 errors.push(syn::Error::new_spanned(
                     pat,
                     format!(
-                        "{} parameters must be plain names, because each name is the run-state key it is read from: name it after its key, as in `pair: {}`, and destructure it in the body",
+                        "{} parameters must be plain names, because {why} `pair: {}`, and destructure it in the body",
                         kind.attr(),
                         docs::compact(&ty),
                     ),
@@ -210,6 +248,7 @@ impl Param {
         let role = match ident.to_string().as_str() {
             "callback" => Role::Callback,
             "state" => Role::State,
+            _ if resource_inner(&typed.ty).is_some() => Role::Resource,
             _ => Role::Read,
         };
         let default = one_attr(&ours.default, errors).and_then(|attr| {
@@ -299,6 +338,14 @@ pub(crate) fn result_args(ty: &Type) -> (Option<&Type>, Option<&Type>) {
         _ => None,
     });
     (types.next(), types.next())
+}
+
+/// `T` when `ty` is spelled `Res<T>` (any path ending in `Res`).
+pub(crate) fn resource_inner(ty: &Type) -> Option<&Type> {
+    last_segment_args(ty, "Res").and_then(|args| match args.as_slice() {
+        [GenericArgument::Type(inner)] => Some(inner),
+        _ => None,
+    })
 }
 
 /// The generic arguments of the last segment when it is `name`.

@@ -4,78 +4,20 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{GenericArgument, GenericParam, PathArguments, Safety, Type};
 
+use super::Kind;
 use super::parse::{NodeFn, Output, Param, Role, result_args};
 use crate::errors::Errors;
 
 impl NodeFn {
     /// Records every rule `self` breaks in `errors`.
     pub(crate) fn validate(&self, errors: &mut Errors) {
-        self.validate_signature(errors);
+        validate_signature(&self.func.sig, self.kind, errors);
         self.validate_stream(errors);
+        let owner = format!("node `{}`", self.name());
         for param in &self.params {
-            param.validate(self, errors);
+            param.validate(self.kind, &owner, errors);
         }
         self.validate_output(errors);
-    }
-
-    fn validate_signature(&self, errors: &mut Errors) {
-        let sig = &self.func.sig;
-        let attr = self.kind.attr();
-        if let Some(constness) = &sig.constness {
-            let message = if sig.asyncness.is_none() {
-                format!(
-                    "{attr} needs an `async fn`, not a `const fn`: replace `const` with `async`"
-                )
-            } else {
-                format!("{attr} cannot be a `const fn`: remove `const`")
-            };
-            errors.push(syn::Error::new_spanned(constness, message));
-        } else if sig.asyncness.is_none() {
-            errors.push(syn::Error::new_spanned(
-                sig.fn_token,
-                format!("{attr} needs an `async fn`: add `async` before `fn`"),
-            ));
-        }
-        if let Safety::Unsafe(unsafety) = &sig.safety {
-            errors.push(syn::Error::new_spanned(
-                unsafety,
-                "a node cannot be an `unsafe fn`: the graph calls it with no way to uphold a safety contract, so remove `unsafe` (an `unsafe` block inside the body is fine)",
-            ));
-        }
-        if let Some(abi) = &sig.abi {
-            errors.push(syn::Error::new_spanned(
-                abi,
-                "a node cannot have an ABI: the graph calls it as a Rust function, so remove `extern`",
-            ));
-        }
-        let generics = &sig.generics;
-        if !generics.params.is_empty() {
-            let (lt, params, gt) = (&generics.lt_token, &generics.params, &generics.gt_token);
-            let only_lifetimes = params
-                .iter()
-                .all(|p| matches!(p, GenericParam::Lifetime(_)));
-            let message = if only_lifetimes {
-                format!(
-                    "{attr} functions cannot have lifetime parameters: a node's parameters are read from the run state into owned values, so remove the lifetimes and use owned types (`String` for `&str`)"
-                )
-            } else {
-                format!(
-                    "{attr} functions cannot be generic: parameters are read from the run state at run time, so give them concrete types (`serde_json::Value` takes any JSON)"
-                )
-            };
-            errors.push(syn::Error::new_spanned(quote!(#lt #params #gt), message));
-        } else if let Some(where_clause) = &generics.where_clause {
-            errors.push(syn::Error::new_spanned(
-                where_clause,
-                format!("{attr} functions cannot have a `where` clause: remove it"),
-            ));
-        }
-        if let Some(variadic) = &sig.variadic {
-            errors.push(syn::Error::new_spanned(
-                variadic,
-                "a node cannot be variadic: remove `...`",
-            ));
-        }
     }
 
     fn validate_stream(&self, errors: &mut Errors) {
@@ -119,14 +61,93 @@ impl NodeFn {
     }
 }
 
+/// The rules of a node's signature: an `async fn`, and [`validate_shape`].
+pub(crate) fn validate_signature(sig: &syn::Signature, kind: Kind, errors: &mut Errors) {
+    let attr = kind.attr();
+    if let Some(constness) = &sig.constness {
+        let message = if sig.asyncness.is_none() {
+            format!("{attr} needs an `async fn`, not a `const fn`: replace `const` with `async`")
+        } else {
+            format!("{attr} cannot be a `const fn`: remove `const`")
+        };
+        errors.push(syn::Error::new_spanned(constness, message));
+    } else if sig.asyncness.is_none() {
+        errors.push(syn::Error::new_spanned(
+            sig.fn_token,
+            format!("{attr} needs an `async fn`: add `async` before `fn`"),
+        ));
+    }
+    validate_shape(sig, kind, errors);
+}
+
+/// The rules every node and tool signature follows: not `unsafe`, no ABI,
+/// no generics or `where` clause, not variadic.
+pub(crate) fn validate_shape(sig: &syn::Signature, kind: Kind, errors: &mut Errors) {
+    let attr = kind.attr();
+    let (what, caller) = match kind {
+        Kind::Tool => ("tool", "a tool set"),
+        Kind::Node | Kind::Router => ("node", "the graph"),
+    };
+    let source = kind.source();
+    if let Safety::Unsafe(unsafety) = &sig.safety {
+        errors.push(syn::Error::new_spanned(
+            unsafety,
+            format!("a {what} cannot be an `unsafe fn`: {caller} calls it with no way to uphold a safety contract, so remove `unsafe` (an `unsafe` block inside the body is fine)"),
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(syn::Error::new_spanned(
+            abi,
+            format!("a {what} cannot have an ABI: {caller} calls it as a Rust function, so remove `extern`"),
+        ));
+    }
+    let generics = &sig.generics;
+    if !generics.params.is_empty() {
+        let (lt, params, gt) = (&generics.lt_token, &generics.params, &generics.gt_token);
+        let only_lifetimes = params
+            .iter()
+            .all(|p| matches!(p, GenericParam::Lifetime(_)));
+        let message = if only_lifetimes {
+            format!(
+                "{attr} functions cannot have lifetime parameters: a {what}'s parameters are read from {source} into owned values, so remove the lifetimes and use owned types (`String` for `&str`)"
+            )
+        } else {
+            format!(
+                "{attr} functions cannot be generic: parameters are read from {source} at run time, so give them concrete types (`serde_json::Value` takes any JSON)"
+            )
+        };
+        errors.push(syn::Error::new_spanned(quote!(#lt #params #gt), message));
+    } else if let Some(where_clause) = &generics.where_clause {
+        errors.push(syn::Error::new_spanned(
+            where_clause,
+            format!("{attr} functions cannot have a `where` clause: remove it"),
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(
+            variadic,
+            format!("a {what} cannot be variadic: remove `...`"),
+        ));
+    }
+}
+
 impl Param {
-    fn validate(&self, node: &NodeFn, errors: &mut Errors) {
+    /// Records the rules this parameter of `owner` (`node `n``, `tool `t``) breaks.
+    pub(crate) fn validate(&self, kind: Kind, owner: &str, errors: &mut Errors) {
         let name = self.name();
+        let source = kind.source();
         if self.role != Role::Read {
-            let what = if self.role == Role::Callback {
-                "the streaming callback"
+            let what = match self.role {
+                Role::Callback => "the streaming callback",
+                Role::State => "the graph's shared state",
+                _ => "a resource",
+            };
+            let rename = if self.role == Role::Resource {
+                String::new()
             } else {
-                "the graph's shared state"
+                format!(
+                    " (to read the key `{name}` from {source}, rename the parameter and add `#[key(\"{name}\")]`)"
+                )
             };
             for (attr, label) in [
                 (self.default.as_ref().map(|(a, _)| a), "#[default]"),
@@ -136,7 +157,7 @@ impl Param {
                     errors.push(syn::Error::new_spanned(
                         attr,
                         format!(
-                            "`{name}` is injected with {what}, not read from the run state, so `{label}` does not apply: remove it (to read the run-state key `{name}`, rename the parameter and add `#[key(\"{name}\")]`)"
+                            "`{name}` is injected with {what}, not read from {source}, so `{label}` does not apply: remove it{rename}"
                         ),
                     ));
                 }
@@ -155,8 +176,7 @@ impl Param {
             errors.push(syn::Error::new_spanned(
                 and,
                 format!(
-                    "parameter `{name}` of node `{}` borrows, but parameters are read from the run state into owned values: use an owned type (`String` for `&str`, `Vec<T>` for `&[T]`)",
-                    node.name()
+                    "parameter `{name}` of {owner} borrows, but parameters are read from {source} into owned values: use an owned type (`String` for `&str`, `Vec<T>` for `&[T]`)"
                 ),
             ));
         }
@@ -164,7 +184,7 @@ impl Param {
             errors.push(syn::Error::new_spanned(
                 impl_trait,
                 format!(
-                    "parameter `{name}` cannot be `impl Trait`: it is read from the run state, so give it a concrete type (`serde_json::Value` takes any JSON)"
+                    "parameter `{name}` cannot be `impl Trait`: it is read from {source}, so give it a concrete type (`serde_json::Value` takes any JSON)"
                 ),
             ));
         }

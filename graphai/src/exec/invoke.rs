@@ -10,10 +10,12 @@ use futures::FutureExt;
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
+use super::RunConfig;
 use crate::callback::{Callback, GraphEvent};
 use crate::compile::Inner;
 use crate::error::GraphError;
 use crate::node::{Context, NodeDef};
+use crate::resource::{ResourceScope, Resources};
 use crate::run_state::RunState;
 
 /// What every node call of one run shares: the graph, the run's callback and
@@ -26,15 +28,18 @@ pub(crate) struct RunEnv<'g> {
     /// one per run, so a node that closes it affects no other run.
     pub(crate) discard: OnceLock<Callback>,
     pub(crate) max_steps: usize,
+    /// The run's own resources, which win over the graph's.
+    pub(crate) resources: Option<&'g Resources>,
 }
 
 impl<'g> RunEnv<'g> {
-    pub(crate) fn new(graph: &'g Inner, callback: Option<&'g Callback>, max_steps: usize) -> Self {
+    pub(crate) fn new(graph: &'g Inner, config: &RunConfig<'g>) -> Self {
         Self {
             graph,
-            callback,
+            callback: config.callback,
             discard: OnceLock::new(),
-            max_steps,
+            max_steps: config.max_steps.unwrap_or(graph.max_steps),
+            resources: config.resources,
         }
     }
 
@@ -135,6 +140,7 @@ impl<'g> RunEnv<'g> {
             upstream,
             callback: callback.clone(),
             shared: &self.graph.state,
+            resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
         };
         let output = AssertUnwindSafe((def.invoke)(ctx))
             .catch_unwind()

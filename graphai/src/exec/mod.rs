@@ -29,6 +29,7 @@ use tracing::Instrument;
 use crate::callback::Callback;
 use crate::compile::Inner;
 use crate::error::{GraphError, json_kind};
+use crate::resource::Resources;
 use crate::sync::lock;
 
 pub use options::{RunOptions, RunStream, StreamItem};
@@ -91,6 +92,8 @@ static RUN_IDS: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct RunConfig<'a> {
     pub(crate) callback: Option<&'a Callback>,
     pub(crate) max_steps: Option<usize>,
+    /// Resources given to this run only.
+    pub(crate) resources: Option<&'a Resources>,
 }
 
 /// Runs `graph` on `input` to its end.
@@ -118,11 +121,10 @@ pub(crate) async fn drive(
     config: RunConfig<'_>,
     observer: Option<&mut (dyn FnMut(&Position) + Send)>,
 ) -> Result<RunOutput, GraphError> {
-    let env = RunEnv::new(
-        graph,
-        config.callback,
-        config.max_steps.unwrap_or(graph.max_steps),
-    );
+    // A per-run resource that a node needs must come with the run, before any node runs.
+    let nodes = graph.nodes.iter().map(|n| (n.name(), n.resources()));
+    graph.resources.check_run(nodes, config.resources)?;
+    let env = RunEnv::new(graph, &config);
     let run_id = RUN_IDS.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!(
         "graphai.run",
@@ -166,16 +168,13 @@ pub(crate) async fn run_with_callback(
     graph: &Inner,
     input: Value,
     callback: &Callback,
-    max_steps: Option<usize>,
+    mut config: RunConfig<'_>,
 ) -> Result<RunOutput, GraphError> {
     let mut guard = CloseOnDrop {
         callback,
         armed: true,
     };
-    let config = RunConfig {
-        callback: Some(callback),
-        max_steps,
-    };
+    config.callback = Some(callback);
     let result = run(graph, input, config).await;
     guard.armed = false;
     if let Err(error) = &result {

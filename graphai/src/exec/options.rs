@@ -13,6 +13,7 @@ use super::{RunConfig, RunOutput, run, run_with_callback};
 use crate::callback::{Callback, EventStream, GraphEvent};
 use crate::compiled::CompiledGraph;
 use crate::error::GraphError;
+use crate::resource::Resources;
 
 /// One run of a graph, being set up: made by [`CompiledGraph::run`], ended by
 /// [`execute`](Self::execute), [`detailed`](Self::detailed) or
@@ -47,6 +48,7 @@ pub struct RunOptions<'a> {
     input: Value,
     callback: Option<&'a Callback>,
     max_steps: Option<usize>,
+    resources: Option<Resources>,
 }
 
 impl<'a> RunOptions<'a> {
@@ -56,6 +58,7 @@ impl<'a> RunOptions<'a> {
             input,
             callback: None,
             max_steps: None,
+            resources: None,
         }
     }
 
@@ -70,6 +73,24 @@ impl<'a> RunOptions<'a> {
     /// This run's step limit, instead of the graph's `max_steps`.
     pub fn max_steps(mut self, max_steps: usize) -> Self {
         self.max_steps = Some(max_steps);
+        self
+    }
+
+    /// Gives this run a resource (the user of this request, a tenant's
+    /// client..): nodes taking `Res<T>` get it instead of the graph's value of
+    /// the same type. One value per type; a later one replaces an earlier one.
+    pub fn resource<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.resources
+            .get_or_insert_with(Resources::new)
+            .insert(value);
+        self
+    }
+
+    /// Gives this run every resource in `resources` (see [`resource`](Self::resource)).
+    pub fn resources(mut self, resources: &Resources) -> Self {
+        self.resources
+            .get_or_insert_with(Resources::new)
+            .extend(resources);
         self
     }
 
@@ -88,15 +109,14 @@ impl<'a> RunOptions<'a> {
     /// As [`execute`](Self::execute).
     pub async fn detailed(self) -> Result<RunOutput, GraphError> {
         let graph = &*self.graph.inner;
+        let config = RunConfig {
+            callback: None,
+            max_steps: self.max_steps,
+            resources: self.resources.as_ref(),
+        };
         match self.callback {
-            Some(callback) => run_with_callback(graph, self.input, callback, self.max_steps).await,
-            None => {
-                let config = RunConfig {
-                    callback: None,
-                    max_steps: self.max_steps,
-                };
-                run(graph, self.input, config).await
-            }
+            Some(callback) => run_with_callback(graph, self.input, callback, config).await,
+            None => run(graph, self.input, config).await,
         }
     }
 
@@ -119,10 +139,15 @@ impl<'a> RunOptions<'a> {
             }
         };
         let graph = &*self.graph.inner;
-        let (input, max_steps) = (self.input, self.max_steps);
+        let (input, max_steps, resources) = (self.input, self.max_steps, self.resources);
         let run = Box::pin(async move {
             let callback = callback;
-            run_with_callback(graph, input, &callback, max_steps).await
+            let config = RunConfig {
+                callback: None,
+                max_steps,
+                resources: resources.as_ref(),
+            };
+            run_with_callback(graph, input, &callback, config).await
         });
         RunStream {
             run: Some(run),

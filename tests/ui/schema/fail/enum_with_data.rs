@@ -1,0 +1,7 @@
+#[derive(graphai::FunctionSchema)]
+enum Shape {
+    Circle { radius: f64 },
+    Point,
+}
+
+fn main() {}

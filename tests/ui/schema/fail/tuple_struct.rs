@@ -1,0 +1,4 @@
+#[derive(graphai::FunctionSchema)]
+struct Point(f64, f64);
+
+fn main() {}
