@@ -22,6 +22,10 @@ venv="$dir/venv"
 pidfile="$dir/server.pid"
 log="$dir/server.log"
 model_alias="smollm2-135m-instruct"
+# SmolLM2 speaks ChatML; this format of llama-cpp-python adds OpenAI function calling on top:
+# with `tools` in a request the model is shown their schemas and a grammar constrains it
+# to either a message or a call; without tools it answers as plain ChatML.
+chat_format="chatml-function-calling"
 base_url="http://127.0.0.1:$port/v1"
 
 # Versions are pinned so every machine builds the same server.
@@ -84,6 +88,7 @@ else
     echo "starting llama-cpp-python on 127.0.0.1:$port with $gguf (log: $log)"
     nohup "$venv/bin/python" -m llama_cpp.server \
         --model "$gguf" --model_alias "$model_alias" \
+        --chat_format "$chat_format" \
         --host 127.0.0.1 --port "$port" --n_ctx "$ctx" \
         >"$log" 2>&1 &
     echo $! >"$pidfile"
