@@ -1,154 +1,24 @@
 //! The `openai` feature's `ChatClient` against a mock OpenAI server (axum on
 //! 127.0.0.1, started inside each test) that streams chunks the way the
-//! OpenAI API does, plus one ignored test against a real local model.
+//! OpenAI API does, plus ignored tests against a real local model.
 //!
 //! Run with `cargo test --features openai --test llm`.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::io;
-use std::sync::{Arc, Mutex};
+#[path = "support/mock_openai.rs"]
+mod mock_openai;
+#[path = "llm/spans.rs"]
+mod spans;
+#[path = "llm/tools.rs"]
+mod tools;
+
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use futures::StreamExt;
 use graphai::llm::{ChatClient, LlmError, Message};
 use graphai::{Callback, CallbackError, Graph, GraphError, Value, json, node};
 
-/// Runs `future`, failing the test if it takes more than ten seconds.
-async fn within<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), future)
-        .await
-        .expect("timed out: the client or the mock server hung")
-}
-
-/// One write of the mock server's streamed body.
-#[derive(Clone)]
-enum Piece {
-    /// These bytes, then a pause so the next piece is a separate TCP write.
-    Bytes(Vec<u8>),
-    /// Break the connection: the body fails, so the server drops it mid-stream.
-    Cut,
-    /// Keep the connection open without sending anything more.
-    Hang,
-}
-
-/// What the mock answers to `POST /v1/chat/completions`.
-#[derive(Clone)]
-enum Reply {
-    Stream(Vec<Piece>),
-    Status(StatusCode, &'static str),
-}
-
-/// A request the mock received.
-#[derive(Debug, Clone)]
-struct Seen {
-    authorization: Option<String>,
-    accept: Option<String>,
-    body: Value,
-}
-
-#[derive(Clone)]
-struct Mock {
-    reply: Reply,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-/// A running mock server; dropping it does not stop it (the test's runtime does).
-struct Server {
-    base_url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Server {
-    async fn start(reply: Reply) -> Self {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let mock = Mock {
-            reply,
-            seen: Arc::clone(&seen),
-        };
-        let app = Router::new()
-            .route("/v1/chat/completions", axum::routing::post(completions))
-            .with_state(mock);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self {
-            base_url: format!("http://{addr}/v1"),
-            seen,
-        }
-    }
-
-    fn client(&self) -> ChatClient {
-        ChatClient::new(&self.base_url, "mock-model").expect("a valid base URL")
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().expect("seen").clone()
-    }
-}
-
-async fn completions(State(mock): State<Mock>, headers: HeaderMap, body: Bytes) -> Response {
-    let header = |name| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
-    mock.seen.lock().expect("seen").push(Seen {
-        authorization: header(header::AUTHORIZATION),
-        accept: header(header::ACCEPT),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    });
-    match mock.reply {
-        Reply::Status(status, body) => {
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-        }
-        Reply::Stream(pieces) => {
-            let body = futures::stream::iter(pieces).then(|piece| async move {
-                match piece {
-                    Piece::Bytes(bytes) => {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        Ok(bytes)
-                    }
-                    Piece::Cut => {
-                        // Pause first so the pieces before the cut are flushed.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        Err(io::Error::other("the mock cuts the connection"))
-                    }
-                    Piece::Hang => {
-                        futures::future::pending::<Infallible>().await;
-                        unreachable!("pending never resolves")
-                    }
-                }
-            });
-            (
-                [(header::CONTENT_TYPE, "text/event-stream")],
-                Body::from_stream(body),
-            )
-                .into_response()
-        }
-    }
-}
-
-/// One SSE frame as the OpenAI API sends it.
-fn frame(delta: Value, finish_reason: Option<&str>) -> String {
-    let chunk = json!({
-        "id": "chatcmpl-mock",
-        "object": "chat.completion.chunk",
-        "created": 1_700_000_000,
-        "model": "mock-model",
-        "system_fingerprint": "fp_mock",
-        "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason }],
-    });
-    format!("data: {chunk}\n\n")
-}
+use mock_openai::{ANSWERING_MODEL, Piece, Reply, Server, frame, tokens_of, within};
 
 fn first() -> Piece {
     Piece::Bytes(frame(json!({ "role": "assistant", "content": "" }), None).into_bytes())
@@ -174,12 +44,6 @@ fn answer(tokens: &[&str]) -> Vec<Piece> {
     pieces
 }
 
-/// Collects what a callback's consumer reads, after the producer is done.
-async fn tokens_of(callback: &Callback, stream: graphai::TokenStream) -> Vec<String> {
-    callback.close().await;
-    within(stream.collect()).await
-}
-
 #[tokio::test]
 async fn tokens_reach_the_callback_and_the_reply_is_whole() {
     let server = Server::start(Reply::Stream(answer(&["Hello", ",", " world"]))).await;
@@ -194,7 +58,9 @@ async fn tokens_reach_the_callback_and_the_reply_is_whole() {
 
     assert_eq!(reply.text, "Hello, world");
     assert_eq!(reply.finish_reason.as_deref(), Some("stop"));
-    assert_eq!(reply.model.as_deref(), Some("mock-model"));
+    assert_eq!(reply.model.as_deref(), Some(ANSWERING_MODEL));
+    assert_eq!(reply.usage, None, "the turn reported no usage");
+    assert!(reply.tool_calls.is_empty());
     assert_eq!(
         tokens_of(&callback, stream).await,
         ["Hello", ",", " world", "<graphai:END:>"],
@@ -214,6 +80,7 @@ async fn tokens_reach_the_callback_and_the_reply_is_whole() {
                 { "role": "user", "content": "Say hello" },
             ],
             "stream": true,
+            "stream_options": { "include_usage": true },
         })
     );
 }
@@ -260,9 +127,13 @@ async fn done_ends_the_reply_without_waiting_for_the_connection_to_close() {
     let mut pieces = answer(&["fast"]);
     pieces.push(Piece::Hang);
     let server = Server::start(Reply::Stream(pieces)).await;
-    let reply = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .expect("`[DONE]` ends the reply");
+    let reply = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .expect("`[DONE]` ends the reply");
     assert_eq!(reply.text, "fast");
 }
 
@@ -334,9 +205,13 @@ async fn a_connection_cut_mid_stream_says_the_stream_was_cut_before_done() {
 #[tokio::test]
 async fn a_stream_closed_early_is_incomplete_unless_the_model_had_finished() {
     let server = Server::start(Reply::Stream(vec![first(), content("Hel")])).await;
-    let err = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .unwrap_err();
+    let err = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, LlmError::Incomplete { chunks: 2, source: None, partial, .. } if partial == "Hel"),
         "{err:?}"
@@ -345,12 +220,41 @@ async fn a_stream_closed_early_is_incomplete_unless_the_model_had_finished() {
     // A server that omits `[DONE]` but closes cleanly after the finish_reason
     // has sent the whole answer.
     let server = Server::start(Reply::Stream(vec![first(), content("Hi"), stop()])).await;
-    let reply = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .expect("a finished reply");
+    let reply = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .expect("a finished reply");
     assert_eq!(
         (reply.text.as_str(), reply.finish_reason.as_deref()),
         ("Hi", Some("stop"))
+    );
+}
+
+#[tokio::test]
+async fn a_stream_that_sends_nothing_says_the_server_failed_after_answering() {
+    // llama-cpp-python answers 200 and then fails when asked to stream an
+    // automatic tool choice: the body ends before any chunk.
+    let server = Server::start(Reply::Stream(Vec::new())).await;
+    let err = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, LlmError::Incomplete { chunks: 0, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the stream from {} ended before its first chunk: the server accepted the request but sent nothing, so it probably failed after answering (see its log)",
+            server.endpoint()
+        )
     );
 }
 
@@ -362,9 +266,13 @@ async fn a_malformed_chunk_is_quoted() {
         done(),
     ];
     let server = Server::start(Reply::Stream(pieces)).await;
-    let err = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .unwrap_err();
+    let err = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -385,9 +293,13 @@ async fn an_error_inside_the_stream_is_the_servers_error() {
         ),
     ];
     let server = Server::start(Reply::Stream(pieces)).await;
-    let err = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .unwrap_err();
+    let err = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -565,10 +477,8 @@ async fn local_llm(query: String, callback: Callback) -> graphai::Result<Value> 
 #[tokio::test]
 #[ignore = "needs a real OpenAI-compatible server: run `scripts/local-llm.sh` and export what it prints"]
 async fn a_local_model_streams_through_a_graph() {
-    assert!(
-        std::env::var("OPENAI_BASE_URL").is_ok_and(|url| !url.is_empty()),
-        "`OPENAI_BASE_URL` is not set: run `scripts/local-llm.sh` first and export the `OPENAI_BASE_URL` and `OPENAI_MODEL` it prints"
-    );
+    require_local_server();
+    let _turn = LOCAL_SERVER.lock().await;
     let graph = Graph::new()
         .add_node(receive)
         .add_node(local_llm)
@@ -617,4 +527,85 @@ async fn a_local_model_streams_through_a_graph() {
         tokens.len() > 5,
         "the answer came in pieces, not at once: {tokens:?}"
     );
+}
+
+/// Runs `future` against the local model, which may be slow on a busy machine.
+async fn local_in_time<F: std::future::Future>(future: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(300), future)
+        .await
+        .expect("the local model answered within five minutes")
+}
+
+/// The local tests take turns: llama-cpp-python's server interrupts a
+/// streaming answer when another request comes in (it then ends that stream
+/// with `[DONE]` and no finish reason).
+static LOCAL_SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Fails with what to do when no local server was configured.
+fn require_local_server() {
+    assert!(
+        std::env::var("OPENAI_BASE_URL").is_ok_and(|url| !url.is_empty()),
+        "`OPENAI_BASE_URL` is not set: run `scripts/local-llm.sh` first and export the `OPENAI_BASE_URL` and `OPENAI_MODEL` it prints"
+    );
+}
+
+/// Tools against a real model (`scripts/local-llm.sh` serves SmolLM2-135M
+/// with llama-cpp-python's `chatml-function-calling` format). An automatic
+/// tool choice is asked for a whole answer, since that server cannot stream
+/// one; a forced tool call is streamed.
+#[tokio::test]
+#[ignore = "needs a real OpenAI-compatible server: run `scripts/local-llm.sh` and export what it prints"]
+async fn a_local_model_answers_a_tools_request() {
+    require_local_server();
+    let _turn = LOCAL_SERVER.lock().await;
+    let client = ChatClient::from_env()
+        .expect("configured from the environment")
+        .with_param("temperature", 0.0)
+        .with_param("max_tokens", 64);
+    let weather = json!({
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Get the current weather in a city.",
+            "parameters": {
+                "type": "object",
+                "properties": { "city": { "type": "string", "description": "The city, such as Paris" } },
+                "required": ["city"],
+            },
+        },
+    });
+    // The chatml-function-calling format shows the tools in the system message.
+    let messages = [
+        Message::system("You are a helpful assistant. Call a function when it helps."),
+        Message::user("What is the weather in Paris?"),
+    ];
+
+    let reply = local_in_time(client.request(&messages).tools([&weather]).send())
+        .await
+        .expect("a whole reply");
+    println!("automatic choice: {reply:?}");
+    assert!(
+        reply.has_tool_calls() || !reply.text.trim().is_empty(),
+        "neither a tool call nor text: {reply:?}"
+    );
+    for call in &reply.tool_calls {
+        assert_eq!(call.name, "get_weather", "{reply:?}");
+        assert!(!call.id.is_empty(), "{reply:?}");
+        let arguments = call.arguments_json().expect("the arguments are JSON");
+        assert!(arguments.is_object(), "{arguments}");
+    }
+
+    let callback = Callback::new();
+    let forced = client
+        .request(&messages)
+        .tools([&weather])
+        .tool_choice(graphai::llm::ToolChoice::function("get_weather"))
+        .stream(&callback);
+    let reply = local_in_time(forced).await.expect("a streamed reply");
+    println!("forced choice: {reply:?}");
+    assert_eq!(reply.tool_calls.len(), 1, "{reply:?}");
+    let call = &reply.tool_calls[0];
+    assert_eq!(call.name, "get_weather");
+    let arguments = call.arguments_json().expect("the grammar keeps them JSON");
+    assert!(arguments["city"].is_string(), "{arguments}");
 }

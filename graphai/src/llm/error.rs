@@ -70,9 +70,7 @@ pub enum LlmError {
         message: String,
     },
     /// The stream ended before `data: [DONE]` and before the model finished.
-    #[error(
-        "the stream from {url} was cut before `data: [DONE]` after {chunks} chunks: the server closed the connection before the model finished, so the reply is incomplete"
-    )]
+    #[error("{}", incomplete(url, *.chunks))]
     Incomplete {
         /// The chat-completions URL.
         url: String,
@@ -193,6 +191,18 @@ pub enum LlmError {
         #[source]
         source: CallbackError,
     },
+}
+
+/// What to say about a stream that stopped early.
+fn incomplete(url: &str, chunks: usize) -> String {
+    if chunks == 0 {
+        return format!(
+            "the stream from {url} ended before its first chunk: the server accepted the request but sent nothing, so it probably failed after answering (see its log)"
+        );
+    }
+    format!(
+        "the stream from {url} was cut before `data: [DONE]` after {chunks} chunks: the server closed the connection before the model finished, so the reply is incomplete"
+    )
 }
 
 /// Where a malformed tool call was: ` (tool call 1, in chunk 5)`.

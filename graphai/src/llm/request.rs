@@ -109,8 +109,9 @@ impl<'a> ChatRequest<'a> {
         self
     }
 
-    /// Which tools the model may call (`tool_choice`). Without it the server
-    /// decides, which is [`ToolChoice::Auto`] when there are tools.
+    /// Which tools the model may call (`tool_choice`). A request with tools
+    /// and no choice sends [`ToolChoice::Auto`], OpenAI's default, which some
+    /// servers need to be told.
     pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
         self.tool_choice = Some(choice);
         self
@@ -305,11 +306,20 @@ impl<'a> ChatRequest<'a> {
         if !self.tools.is_empty() {
             params.insert("tools".to_owned(), Value::Array(self.tools.clone()));
         }
-        if let Some(choice) = &self.tool_choice {
-            match check_choice(choice, &self.tools)? {
-                true => params.insert("tool_choice".to_owned(), choice.to_json()),
-                false => params.shift_remove("tool_choice"),
-            };
+        match &self.tool_choice {
+            Some(choice) => {
+                match check_choice(choice, &self.tools)? {
+                    true => params.insert("tool_choice".to_owned(), choice.to_json()),
+                    false => params.shift_remove("tool_choice"),
+                };
+            }
+            // OpenAI's default with tools, said out loud: some servers
+            // (llama-cpp-python's function-calling formats) ignore the tools
+            // of a request without a `tool_choice`.
+            None if !self.tools.is_empty() && !params.contains_key("tool_choice") => {
+                params.insert("tool_choice".to_owned(), ToolChoice::Auto.to_json());
+            }
+            None => {}
         }
         if !streaming {
             // OpenAI refuses `stream_options` unless `stream` is true.
@@ -472,6 +482,21 @@ mod tests {
         let whole = body(&request, false);
         assert_eq!(whole["stream"], false);
         assert!(whole.get("stream_options").is_none(), "{whole}");
+    }
+
+    #[test]
+    fn tools_without_a_choice_send_auto() {
+        let client = client();
+        let messages = [Message::user("hi")];
+        let request = client.request(&messages).tools([tool("a")]);
+        assert_eq!(body(&request, false)["tool_choice"], "auto");
+        let request = client
+            .request(&messages)
+            .tools([tool("a")])
+            .param("tool_choice", "required");
+        assert_eq!(body(&request, false)["tool_choice"], "required");
+        let request = client.request(&messages);
+        assert!(body(&request, false).get("tool_choice").is_none());
     }
 
     #[test]
