@@ -552,16 +552,20 @@ fn require_local_server() {
 /// Tools against a real model (`scripts/local-llm.sh` serves SmolLM2-135M
 /// with llama-cpp-python's `chatml-function-calling` format). An automatic
 /// tool choice is asked for a whole answer, since that server cannot stream
-/// one; a forced tool call is streamed.
+/// one; then the conversation goes on with a tool result; a forced tool call
+/// is streamed.
 #[tokio::test]
 #[ignore = "needs a real OpenAI-compatible server: run `scripts/local-llm.sh` and export what it prints"]
 async fn a_local_model_answers_a_tools_request() {
     require_local_server();
     let _turn = LOCAL_SERVER.lock().await;
+    // llama-cpp-python refuses `"content": null` in the assistant message
+    // that carries the tool calls.
     let client = ChatClient::from_env()
         .expect("configured from the environment")
         .with_param("temperature", 0.0)
-        .with_param("max_tokens", 64);
+        .with_param("max_tokens", 64)
+        .with_null_content(false);
     let weather = json!({
         "type": "function",
         "function": {
@@ -593,6 +597,26 @@ async fn a_local_model_answers_a_tools_request() {
         assert!(!call.id.is_empty(), "{reply:?}");
         let arguments = call.arguments_json().expect("the arguments are JSON");
         assert!(arguments.is_object(), "{arguments}");
+    }
+
+    // The conversation goes on with the call and its result.
+    if reply.has_tool_calls() {
+        let mut conversation = messages.to_vec();
+        conversation.push(Message::from(&reply));
+        for call in &reply.tool_calls {
+            conversation.push(Message::tool_result(
+                &call.id,
+                r#"{"celsius": 18, "sky": "clear"}"#,
+            ));
+        }
+        let next = local_in_time(client.request(&conversation).tools([&weather]).send())
+            .await
+            .expect("the server takes the tool results");
+        println!("after the tool result: {next:?}");
+        assert!(
+            next.has_tool_calls() || !next.text.trim().is_empty(),
+            "neither a tool call nor text: {next:?}"
+        );
     }
 
     let callback = Callback::new();

@@ -66,8 +66,10 @@ pub enum Role {
 pub struct Message {
     /// Who wrote it.
     pub role: Role,
-    /// The text. An assistant message that only calls tools has none, and is
-    /// sent with `"content": null`.
+    /// The text. An assistant message that only calls tools has none, and
+    /// serializes with `"content": null`, as OpenAI writes it (a client can
+    /// send `""` instead: [`ChatClient::with_null_content`](super::ChatClient::with_null_content)).
+    /// A `null` or missing `content` parses as empty.
     pub content: String,
     /// The tools an assistant message called, in call order.
     pub tool_calls: Vec<ToolCall>,
@@ -128,9 +130,21 @@ impl Message {
 
 impl Serialize for Message {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_with(serializer, true)
+    }
+}
+
+impl Message {
+    /// Serializes the message; an assistant message that only calls tools
+    /// gets `"content": null` when `null_content`, else `"content": ""`.
+    pub(crate) fn serialize_with<S: Serializer>(
+        &self,
+        serializer: S,
+        null_content: bool,
+    ) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("role", &self.role)?;
-        if self.content.is_empty() && !self.tool_calls.is_empty() {
+        if null_content && self.content.is_empty() && !self.tool_calls.is_empty() {
             map.serialize_entry("content", &None::<&str>)?;
         } else {
             map.serialize_entry("content", &self.content)?;

@@ -143,6 +143,7 @@ struct Config {
     api_key: Option<String>,
     params: Map<String, Value>,
     include_usage: bool,
+    null_content: bool,
 }
 
 impl fmt::Debug for ChatClient {
@@ -154,6 +155,7 @@ impl fmt::Debug for ChatClient {
             .field("api_key", &config.api_key.as_ref().map(|_| "<redacted>"))
             .field("params", &config.params)
             .field("include_usage", &config.include_usage)
+            .field("null_content", &config.null_content)
             .finish_non_exhaustive()
     }
 }
@@ -198,6 +200,7 @@ impl ChatClient {
                 api_key: None,
                 params: Map::new(),
                 include_usage: true,
+                null_content: true,
             }),
         })
     }
@@ -262,6 +265,17 @@ impl ChatClient {
     #[must_use]
     pub fn with_include_usage(mut self, include: bool) -> Self {
         self.config_mut().include_usage = include;
+        self
+    }
+
+    /// How an assistant message that only calls tools is sent: with
+    /// `"content": null` (the default, as OpenAI writes it and most servers
+    /// take it) or, with `false`, `"content": ""`, for servers that refuse
+    /// `null`, such as llama-cpp-python (`scripts/local-llm.sh`). OpenAI
+    /// takes both.
+    #[must_use]
+    pub fn with_null_content(mut self, null: bool) -> Self {
+        self.config_mut().null_content = null;
         self
     }
 

@@ -246,7 +246,10 @@ impl<'a> ChatRequest<'a> {
         let body = Body {
             params: &params,
             model: &self.client.config.model,
-            messages: self.messages,
+            messages: Messages {
+                messages: self.messages,
+                null_content: self.client.config.null_content,
+            },
             stream: streaming,
         };
         // Messages and JSON values always serialize.
@@ -342,8 +345,30 @@ struct Body<'a> {
     #[serde(flatten)]
     params: &'a Map<String, Value>,
     model: &'a str,
-    messages: &'a [Message],
+    messages: Messages<'a>,
     stream: bool,
+}
+
+/// The messages, with the client's way of writing an empty content.
+struct Messages<'a> {
+    messages: &'a [Message],
+    null_content: bool,
+}
+
+impl Serialize for Messages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct One<'a>(&'a Message, bool);
+        impl Serialize for One<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.0.serialize_with(serializer, self.1)
+            }
+        }
+        serializer.collect_seq(
+            self.messages
+                .iter()
+                .map(|message| One(message, self.null_content)),
+        )
+    }
 }
 
 /// Checks that every tool is `{"type": "function", "function": {"name": ..}}`
@@ -450,7 +475,10 @@ mod tests {
         let body = Body {
             params: &params,
             model: &request.client.config.model,
-            messages: request.messages,
+            messages: Messages {
+                messages: request.messages,
+                null_content: request.client.config.null_content,
+            },
             stream: streaming,
         };
         serde_json::to_value(&body).expect("serializes")
@@ -482,6 +510,23 @@ mod tests {
         let whole = body(&request, false);
         assert_eq!(whole["stream"], false);
         assert!(whole.get("stream_options").is_none(), "{whole}");
+    }
+
+    #[test]
+    fn a_tool_only_assistant_message_is_sent_with_null_or_empty_content() {
+        let messages = [
+            Message::assistant_tool_calls("", [crate::llm::ToolCall::new("c", "f", "{}")]),
+            Message::assistant_tool_calls("text", [crate::llm::ToolCall::new("d", "f", "{}")]),
+        ];
+        let client = client();
+        let sent = body(&client.request(&messages), true);
+        assert_eq!(sent["messages"][0]["content"], Value::Null);
+        assert_eq!(sent["messages"][1]["content"], "text");
+        let client = client.with_null_content(false);
+        let sent = body(&client.request(&messages), true);
+        assert_eq!(sent["messages"][0]["content"], "");
+        assert_eq!(sent["messages"][0]["tool_calls"][0]["id"], "c");
+        assert_eq!(sent["messages"][1]["content"], "text");
     }
 
     #[test]
