@@ -79,6 +79,7 @@ mod message;
 mod request;
 mod response;
 mod tool_call;
+mod validate;
 
 use std::fmt;
 use std::sync::Arc;

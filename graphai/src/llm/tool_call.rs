@@ -32,7 +32,7 @@ use super::error::LlmError;
 /// assert_eq!(
 ///     broken.arguments_json().unwrap_err().to_string(),
 ///     "cannot read the arguments of tool call `call_2` to `get_weather`: they are not valid JSON \
-///      (EOF while parsing a string at line 1 column 14); they are `{\"city\": \"Par`"
+///      (EOF while parsing a string at line 1 column 13); they are `{\"city\": \"Par`"
 /// );
 /// # Ok::<(), graphai::llm::LlmError>(())
 /// ```
