@@ -90,6 +90,26 @@ async fn a_streamed_tool_call_is_put_together_from_its_pieces() {
 }
 
 #[tokio::test]
+async fn tool_call_events_can_be_turned_off() {
+    let server = Server::start(weather_turn().reply()).await;
+    let callback = Callback::new();
+    let stream = callback.aiter().expect("free stream");
+    let messages = [Message::user("Weather in Paris?")];
+    let reply = within(
+        server
+            .client()
+            .request(&messages)
+            .tools([tool("get_weather", "city")])
+            .tool_call_events(false)
+            .stream(&callback),
+    )
+    .await
+    .expect("a complete reply");
+    assert_eq!(reply.tool_calls.len(), 1, "the reply still has the call");
+    assert_eq!(tokens_of(&callback, stream).await, ["<graphai:END:>"]);
+}
+
+#[tokio::test]
 async fn arguments_cut_anywhere_between_tcp_writes_arrive_whole() {
     let arguments = ["{\"city\":", " \"Z\u{fc}rich", " \u{1F3D4}\u{fe0f}", "\"}"];
     let mut turn = Turn::with_usage(61, 16)

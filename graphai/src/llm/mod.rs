@@ -410,6 +410,29 @@ mod tests {
     }
 
     #[test]
+    fn clones_share_the_configuration_until_one_is_changed() {
+        let client = ChatClient::new("http://host/v1", "m")
+            .expect("valid")
+            .with_param("temperature", 0.5);
+        let shared = client.clone();
+        assert!(
+            Arc::ptr_eq(&client.config, &shared.config),
+            "a clone copies no configuration"
+        );
+        let changed = shared
+            .with_param("temperature", 0.9)
+            .with_null_content(false);
+        assert!(!Arc::ptr_eq(&client.config, &changed.config));
+        assert_eq!(
+            client.config.params["temperature"], 0.5,
+            "the original is as it was"
+        );
+        assert!(client.config.null_content);
+        assert_eq!(changed.config.params["temperature"], 0.9);
+        assert!(!changed.config.null_content);
+    }
+
+    #[test]
     fn debug_hides_the_api_key() {
         let client = ChatClient::new("http://host/v1", "m")
             .expect("valid")
