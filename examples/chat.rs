@@ -18,6 +18,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use futures::StreamExt;
 use graphai::llm::{ChatClient, LlmError, Message};
@@ -39,10 +40,18 @@ async fn route(question: String) -> Value {
     json!({ "choice": choice })
 }
 
+/// The one client of the program, built in `main`: every question reuses its
+/// connections instead of opening new ones. (Nodes cannot be handed values
+/// that are not JSON yet; once graphs take resources this becomes a
+/// `Res<ChatClient>` parameter.)
+static CLIENT: OnceLock<ChatClient> = OnceLock::new();
+
 /// Asks the model; every piece of its answer goes to the callback as it arrives.
 #[node(stream, end)]
 async fn chat(question: String, callback: Callback) -> graphai::Result<Value> {
-    let client = ChatClient::from_env()?.with_param("max_tokens", 256);
+    let client = CLIENT
+        .get()
+        .ok_or("the chat client is built in `main` before the graph runs")?;
     let messages = [
         Message::system("You are a helpful assistant. Answer briefly."),
         Message::user(question),
@@ -100,10 +109,15 @@ fn report(err: &(dyn std::error::Error + 'static)) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // Say what is missing before building anything.
-    if let Err(err) = ChatClient::from_env() {
-        report(&err);
-        return ExitCode::FAILURE;
+    // Build the client once (and say what is missing before anything else).
+    match ChatClient::from_env() {
+        Ok(client) => {
+            let _ = CLIENT.set(client.with_param("max_tokens", 256));
+        }
+        Err(err) => {
+            report(&err);
+            return ExitCode::FAILURE;
+        }
     }
     let mut questions: Vec<String> = std::env::args().skip(1).collect();
     if questions.is_empty() {

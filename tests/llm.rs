@@ -1,154 +1,24 @@
 //! The `openai` feature's `ChatClient` against a mock OpenAI server (axum on
 //! 127.0.0.1, started inside each test) that streams chunks the way the
-//! OpenAI API does, plus one ignored test against a real local model.
+//! OpenAI API does, plus ignored tests against a real local model.
 //!
 //! Run with `cargo test --features openai --test llm`.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::io;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+#[path = "llm/local.rs"]
+mod local;
+#[path = "support/mock_openai.rs"]
+mod mock_openai;
+#[path = "llm/spans.rs"]
+mod spans;
+#[path = "llm/tools.rs"]
+mod tools;
 
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use futures::StreamExt;
 use graphai::llm::{ChatClient, LlmError, Message};
 use graphai::{Callback, CallbackError, Graph, GraphError, Value, json, node};
 
-/// Runs `future`, failing the test if it takes more than ten seconds.
-async fn within<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), future)
-        .await
-        .expect("timed out: the client or the mock server hung")
-}
-
-/// One write of the mock server's streamed body.
-#[derive(Clone)]
-enum Piece {
-    /// These bytes, then a pause so the next piece is a separate TCP write.
-    Bytes(Vec<u8>),
-    /// Break the connection: the body fails, so the server drops it mid-stream.
-    Cut,
-    /// Keep the connection open without sending anything more.
-    Hang,
-}
-
-/// What the mock answers to `POST /v1/chat/completions`.
-#[derive(Clone)]
-enum Reply {
-    Stream(Vec<Piece>),
-    Status(StatusCode, &'static str),
-}
-
-/// A request the mock received.
-#[derive(Debug, Clone)]
-struct Seen {
-    authorization: Option<String>,
-    accept: Option<String>,
-    body: Value,
-}
-
-#[derive(Clone)]
-struct Mock {
-    reply: Reply,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-/// A running mock server; dropping it does not stop it (the test's runtime does).
-struct Server {
-    base_url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Server {
-    async fn start(reply: Reply) -> Self {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let mock = Mock {
-            reply,
-            seen: Arc::clone(&seen),
-        };
-        let app = Router::new()
-            .route("/v1/chat/completions", axum::routing::post(completions))
-            .with_state(mock);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self {
-            base_url: format!("http://{addr}/v1"),
-            seen,
-        }
-    }
-
-    fn client(&self) -> ChatClient {
-        ChatClient::new(&self.base_url, "mock-model").expect("a valid base URL")
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().expect("seen").clone()
-    }
-}
-
-async fn completions(State(mock): State<Mock>, headers: HeaderMap, body: Bytes) -> Response {
-    let header = |name| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
-    mock.seen.lock().expect("seen").push(Seen {
-        authorization: header(header::AUTHORIZATION),
-        accept: header(header::ACCEPT),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    });
-    match mock.reply {
-        Reply::Status(status, body) => {
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-        }
-        Reply::Stream(pieces) => {
-            let body = futures::stream::iter(pieces).then(|piece| async move {
-                match piece {
-                    Piece::Bytes(bytes) => {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        Ok(bytes)
-                    }
-                    Piece::Cut => {
-                        // Pause first so the pieces before the cut are flushed.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        Err(io::Error::other("the mock cuts the connection"))
-                    }
-                    Piece::Hang => {
-                        futures::future::pending::<Infallible>().await;
-                        unreachable!("pending never resolves")
-                    }
-                }
-            });
-            (
-                [(header::CONTENT_TYPE, "text/event-stream")],
-                Body::from_stream(body),
-            )
-                .into_response()
-        }
-    }
-}
-
-/// One SSE frame as the OpenAI API sends it.
-fn frame(delta: Value, finish_reason: Option<&str>) -> String {
-    let chunk = json!({
-        "id": "chatcmpl-mock",
-        "object": "chat.completion.chunk",
-        "created": 1_700_000_000,
-        "model": "mock-model",
-        "system_fingerprint": "fp_mock",
-        "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason }],
-    });
-    format!("data: {chunk}\n\n")
-}
+use mock_openai::{ANSWERING_MODEL, Piece, Reply, Server, frame, tokens_of, within};
 
 fn first() -> Piece {
     Piece::Bytes(frame(json!({ "role": "assistant", "content": "" }), None).into_bytes())
@@ -174,12 +44,6 @@ fn answer(tokens: &[&str]) -> Vec<Piece> {
     pieces
 }
 
-/// Collects what a callback's consumer reads, after the producer is done.
-async fn tokens_of(callback: &Callback, stream: graphai::TokenStream) -> Vec<String> {
-    callback.close().await;
-    within(stream.collect()).await
-}
-
 #[tokio::test]
 async fn tokens_reach_the_callback_and_the_reply_is_whole() {
     let server = Server::start(Reply::Stream(answer(&["Hello", ",", " world"]))).await;
@@ -194,7 +58,9 @@ async fn tokens_reach_the_callback_and_the_reply_is_whole() {
 
     assert_eq!(reply.text, "Hello, world");
     assert_eq!(reply.finish_reason.as_deref(), Some("stop"));
-    assert_eq!(reply.model.as_deref(), Some("mock-model"));
+    assert_eq!(reply.model.as_deref(), Some(ANSWERING_MODEL));
+    assert_eq!(reply.usage, None, "the turn reported no usage");
+    assert!(reply.tool_calls.is_empty());
     assert_eq!(
         tokens_of(&callback, stream).await,
         ["Hello", ",", " world", "<graphai:END:>"],
@@ -214,6 +80,7 @@ async fn tokens_reach_the_callback_and_the_reply_is_whole() {
                 { "role": "user", "content": "Say hello" },
             ],
             "stream": true,
+            "stream_options": { "include_usage": true },
         })
     );
 }
@@ -260,9 +127,13 @@ async fn done_ends_the_reply_without_waiting_for_the_connection_to_close() {
     let mut pieces = answer(&["fast"]);
     pieces.push(Piece::Hang);
     let server = Server::start(Reply::Stream(pieces)).await;
-    let reply = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .expect("`[DONE]` ends the reply");
+    let reply = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .expect("`[DONE]` ends the reply");
     assert_eq!(reply.text, "fast");
 }
 
@@ -334,9 +205,13 @@ async fn a_connection_cut_mid_stream_says_the_stream_was_cut_before_done() {
 #[tokio::test]
 async fn a_stream_closed_early_is_incomplete_unless_the_model_had_finished() {
     let server = Server::start(Reply::Stream(vec![first(), content("Hel")])).await;
-    let err = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .unwrap_err();
+    let err = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, LlmError::Incomplete { chunks: 2, source: None, partial, .. } if partial == "Hel"),
         "{err:?}"
@@ -345,12 +220,41 @@ async fn a_stream_closed_early_is_incomplete_unless_the_model_had_finished() {
     // A server that omits `[DONE]` but closes cleanly after the finish_reason
     // has sent the whole answer.
     let server = Server::start(Reply::Stream(vec![first(), content("Hi"), stop()])).await;
-    let reply = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .expect("a finished reply");
+    let reply = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .expect("a finished reply");
     assert_eq!(
         (reply.text.as_str(), reply.finish_reason.as_deref()),
         ("Hi", Some("stop"))
+    );
+}
+
+#[tokio::test]
+async fn a_stream_that_sends_nothing_says_the_server_failed_after_answering() {
+    // llama-cpp-python answers 200 and then fails when asked to stream an
+    // automatic tool choice: the body ends before any chunk.
+    let server = Server::start(Reply::Stream(Vec::new())).await;
+    let err = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, LlmError::Incomplete { chunks: 0, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the stream from {} ended before its first chunk: the server accepted the request but sent nothing, so it probably failed after answering (see its log)",
+            server.endpoint()
+        )
     );
 }
 
@@ -362,9 +266,13 @@ async fn a_malformed_chunk_is_quoted() {
         done(),
     ];
     let server = Server::start(Reply::Stream(pieces)).await;
-    let err = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .unwrap_err();
+    let err = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -385,9 +293,13 @@ async fn an_error_inside_the_stream_is_the_servers_error() {
         ),
     ];
     let server = Server::start(Reply::Stream(pieces)).await;
-    let err = within(server.client().chat(&[Message::user("hi")]))
-        .await
-        .unwrap_err();
+    let err = within(
+        server
+            .client()
+            .stream_chat(&[Message::user("hi")], &Callback::new()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -447,7 +359,7 @@ async fn streaming_stops_when_the_consumer_goes_away() {
 }
 
 #[node(start)]
-async fn receive(question: String) -> Value {
+pub(crate) async fn receive(question: String) -> Value {
     json!({ "query": question.trim() })
 }
 
@@ -542,79 +454,5 @@ async fn an_llm_error_fails_the_node_and_reaches_the_consumer() {
     assert_eq!(
         error.params.as_ref().and_then(|p| p.get("node")),
         Some(&json!("llm"))
-    );
-}
-
-/// The node the module docs show, configured from the environment.
-#[node(stream, end)]
-async fn local_llm(query: String, callback: Callback) -> graphai::Result<Value> {
-    let client = ChatClient::from_env()?
-        .with_param("max_tokens", 48)
-        .with_param("temperature", 0.0);
-    let messages = [
-        Message::system("You are a helpful assistant. Answer in one short sentence."),
-        Message::user(query),
-    ];
-    let reply = client.stream_chat(&messages, &callback).await?;
-    Ok(json!({ "answer": reply.text, "finish_reason": reply.finish_reason, "model": reply.model }))
-}
-
-/// Against a real model. First run `scripts/local-llm.sh` and export the
-/// `OPENAI_BASE_URL` and `OPENAI_MODEL` it prints, then
-/// `cargo test --features openai --test llm -- --ignored --nocapture`.
-#[tokio::test]
-#[ignore = "needs a real OpenAI-compatible server: run `scripts/local-llm.sh` and export what it prints"]
-async fn a_local_model_streams_through_a_graph() {
-    assert!(
-        std::env::var("OPENAI_BASE_URL").is_ok_and(|url| !url.is_empty()),
-        "`OPENAI_BASE_URL` is not set: run `scripts/local-llm.sh` first and export the `OPENAI_BASE_URL` and `OPENAI_MODEL` it prints"
-    );
-    let graph = Graph::new()
-        .add_node(receive)
-        .add_node(local_llm)
-        .add_edge(receive, local_llm)
-        .compile()
-        .expect("compiles");
-    let callback = Callback::new();
-    let stream = callback.aiter().expect("free stream");
-    let printer = stream.inspect(|token| println!("token: {token:?}"));
-
-    let (result, tokens) = tokio::time::timeout(Duration::from_secs(300), async {
-        tokio::join!(
-            graph.execute_with(
-                json!({ "question": "What is the capital of France?" }),
-                &callback
-            ),
-            printer.collect::<Vec<String>>()
-        )
-    })
-    .await
-    .expect("the local model answered within five minutes");
-
-    let state = match result {
-        Ok(state) => state,
-        Err(err) => {
-            let mut chain = err.to_string();
-            let mut source = std::error::Error::source(&err);
-            while let Some(cause) = source {
-                chain.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            panic!("the run failed: {chain}");
-        }
-    };
-    println!("state: {}", json!(state));
-    let answer = state["answer"].as_str().expect("an answer");
-    assert!(!answer.trim().is_empty(), "the model said nothing");
-    assert!(state["finish_reason"].is_string(), "{state:?}");
-    let streamed: String = tokens
-        .iter()
-        .filter(|token| !token.starts_with("<graphai:"))
-        .cloned()
-        .collect();
-    assert_eq!(streamed, answer, "every token went through the callback");
-    assert!(
-        tokens.len() > 5,
-        "the answer came in pieces, not at once: {tokens:?}"
     );
 }

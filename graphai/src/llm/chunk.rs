@@ -1,15 +1,24 @@
-//! The JSON the chat-completions API streams, and its error bodies.
+//! The JSON the chat-completions API answers with (streamed chunks and whole
+//! completions), and its error bodies.
 
 use serde::Deserialize;
 use serde_json::Value;
+
+use super::message::Usage;
 
 /// One `data:` payload of the stream: `{"choices": [{"delta": {"content": ..}}], ..}`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Chunk {
     #[serde(default)]
+    pub(crate) id: Option<String>,
+    #[serde(default)]
     pub(crate) model: Option<String>,
     #[serde(default)]
     pub(crate) choices: Vec<Choice>,
+    /// With `stream_options.include_usage`, the last chunk before `[DONE]`
+    /// has no choices and the usage; the chunks before have `"usage": null`.
+    #[serde(default)]
+    pub(crate) usage: Option<WireUsage>,
     /// Some servers report a failure inside the stream: `{"error": {"message": ..}}`.
     #[serde(default)]
     pub(crate) error: Option<Value>,
@@ -29,6 +38,76 @@ pub(crate) struct Choice {
 pub(crate) struct Delta {
     #[serde(default)]
     pub(crate) content: Option<String>,
+    /// Kept as JSON: the assembler checks each entry and says what is wrong.
+    #[serde(default)]
+    pub(crate) tool_calls: Option<Vec<Value>>,
+}
+
+/// A whole completion, the answer to a request with `"stream": false`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Completion {
+    #[serde(default)]
+    pub(crate) id: Option<String>,
+    #[serde(default)]
+    pub(crate) model: Option<String>,
+    #[serde(default)]
+    pub(crate) choices: Vec<WholeChoice>,
+    #[serde(default)]
+    pub(crate) usage: Option<WireUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WholeChoice {
+    #[serde(default)]
+    pub(crate) index: u32,
+    #[serde(default)]
+    pub(crate) message: Option<WholeMessage>,
+    #[serde(default)]
+    pub(crate) finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WholeMessage {
+    #[serde(default)]
+    pub(crate) content: Option<String>,
+    #[serde(default)]
+    pub(crate) tool_calls: Option<Vec<Value>>,
+}
+
+/// `usage` as servers send it; some leave fields out or null.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+    #[serde(default)]
+    total_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// The usage, unless the server gave neither the prompt nor the completion tokens.
+    pub(crate) fn usage(&self) -> Option<Usage> {
+        if self.prompt_tokens.is_none() && self.completion_tokens.is_none() {
+            return None;
+        }
+        let prompt_tokens = self.prompt_tokens.unwrap_or_default();
+        let completion_tokens = self.completion_tokens.unwrap_or_default();
+        Some(Usage {
+            prompt_tokens,
+            completion_tokens,
+            total_tokens: self
+                .total_tokens
+                .unwrap_or(prompt_tokens.saturating_add(completion_tokens)),
+        })
+    }
+}
+
+impl Completion {
+    /// The first choice (`index` 0).
+    pub(crate) fn first_choice(&self) -> Option<&WholeChoice> {
+        self.choices.iter().find(|choice| choice.index == 0)
+    }
 }
 
 impl Chunk {
@@ -119,6 +198,23 @@ mod tests {
     fn prefix_counts_characters_not_bytes() {
         assert_eq!(prefix("h\u{e9}llo", 2), "h\u{e9}..");
         assert_eq!(prefix("h\u{e9}", 2), "h\u{e9}");
+    }
+
+    #[test]
+    fn usage_fills_in_what_the_server_left_out() {
+        let usage: WireUsage =
+            serde_json::from_str(r#"{"prompt_tokens":61,"completion_tokens":16}"#).expect("parses");
+        let usage = usage.usage().expect("a usage");
+        assert_eq!(
+            (
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.total_tokens
+            ),
+            (61, 16, 77)
+        );
+        let none: WireUsage = serde_json::from_str(r#"{"total_tokens":null}"#).expect("parses");
+        assert_eq!(none.usage(), None);
     }
 
     #[test]

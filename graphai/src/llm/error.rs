@@ -1,5 +1,7 @@
 //! [`LlmError`]: why a chat completion failed.
 
+use std::borrow::Cow;
+
 use crate::callback::CallbackError;
 use crate::sse::SseError;
 
@@ -68,9 +70,7 @@ pub enum LlmError {
         message: String,
     },
     /// The stream ended before `data: [DONE]` and before the model finished.
-    #[error(
-        "the stream from {url} was cut before `data: [DONE]` after {chunks} chunks: the server closed the connection before the model finished, so the reply is incomplete"
-    )]
+    #[error("{}", incomplete(url, *.chunks))]
     Incomplete {
         /// The chat-completions URL.
         url: String,
@@ -114,6 +114,76 @@ pub enum LlmError {
         /// The server's `error.message`.
         message: String,
     },
+    /// A whole (non-streamed) answer is not a chat completion in JSON.
+    #[error(
+        "the answer from {url} is not a chat completion ({message}); it starts with `{prefix}`"
+    )]
+    InvalidResponse {
+        /// The chat-completions URL.
+        url: String,
+        /// What is wrong with it.
+        message: String,
+        /// The body's first 80 characters.
+        prefix: String,
+    },
+    /// A whole (non-streamed) answer broke off before its end.
+    #[error("the answer from {url} broke off before its end")]
+    Body {
+        /// The chat-completions URL.
+        url: String,
+        /// The HTTP client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server sent a tool call that cannot be put together: a delta for
+    /// a call never introduced with its name, arguments that are not a
+    /// string, a call without an id, ..
+    #[error("the LLM server at {url} sent a malformed tool call{}: {problem}", place(*.chunk, *.index))]
+    InvalidToolCall {
+        /// The chat-completions URL.
+        url: String,
+        /// Which chunk of the stream (1 for the first); `None` for a whole answer.
+        chunk: Option<usize>,
+        /// The call's index in the turn, when the entry had a usable one.
+        index: Option<u64>,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A tool definition given to a request is not in the chat-completions
+    /// form `{"type": "function", "function": {"name": .., "parameters": ..}}`.
+    #[error(
+        "tool {index} of the request is not a chat-completions tool definition: {problem}; give `{{\"type\": \"function\", \"function\": {{\"name\": .., \"description\": .., \"parameters\": {{..}}}}}}`"
+    )]
+    InvalidTool {
+        /// Its position among the request's tools (0 for the first).
+        index: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The request's `tool_choice` cannot be honoured with its tools.
+    #[error("the request's tool choice {choice} {problem}")]
+    InvalidToolChoice {
+        /// The choice, as given: `` `required` ``, `` the function `f` ``.
+        choice: String,
+        /// Why it cannot be honoured.
+        problem: String,
+    },
+    /// A tool call's arguments are not valid JSON, or do not fit the type
+    /// asked for ([`ToolCall::arguments_json`](super::ToolCall::arguments_json),
+    /// [`ToolCall::parse_arguments`](super::ToolCall::parse_arguments)).
+    #[error(
+        "cannot read the arguments of tool call `{id}` to `{name}`: {reason}; they are `{arguments}`"
+    )]
+    ToolArguments {
+        /// The call's id.
+        id: String,
+        /// The tool it calls.
+        name: String,
+        /// What is wrong: not JSON, or which field does not fit.
+        reason: String,
+        /// The arguments (their first 200 characters).
+        arguments: String,
+    },
     /// The callback refused a token: its consumer went away or it was closed.
     #[error("streaming stopped: the callback refused a token")]
     Callback {
@@ -121,6 +191,56 @@ pub enum LlmError {
         #[source]
         source: CallbackError,
     },
+}
+
+/// What to say about a stream that stopped early.
+fn incomplete(url: &str, chunks: usize) -> String {
+    if chunks == 0 {
+        return format!(
+            "the stream from {url} ended before its first chunk: the server accepted the request but sent nothing, so it probably failed after answering (see its log)"
+        );
+    }
+    format!(
+        "the stream from {url} was cut before `data: [DONE]` after {chunks} chunks: the server closed the connection before the model finished, so the reply is incomplete"
+    )
+}
+
+/// Where a malformed tool call was: ` (tool call 1, in chunk 5)`.
+fn place(chunk: Option<usize>, index: Option<u64>) -> String {
+    match (index, chunk) {
+        (Some(index), Some(chunk)) => format!(" (tool call {index}, in chunk {chunk})"),
+        (Some(index), None) => format!(" (tool call {index})"),
+        (None, Some(chunk)) => format!(" (in chunk {chunk})"),
+        (None, None) => String::new(),
+    }
+}
+
+impl LlmError {
+    /// A short, stable name of the error's kind, for logs and the
+    /// `error.type` attribute of the client's tracing span: `connect`,
+    /// `http_401`, `incomplete`, `invalid_tool_call`, ..
+    pub fn kind(&self) -> Cow<'static, str> {
+        let kind = match self {
+            LlmError::MissingEnv { .. } => "missing_env",
+            LlmError::EmptyModel => "empty_model",
+            LlmError::InvalidBaseUrl { .. } => "invalid_base_url",
+            LlmError::HttpClient { .. } => "http_client",
+            LlmError::Connect { .. } => "connect",
+            LlmError::Status { status, .. } => return Cow::Owned(format!("http_{status}")),
+            LlmError::Incomplete { .. } => "incomplete",
+            LlmError::InvalidStream { .. } => "invalid_stream",
+            LlmError::InvalidChunk { .. } => "invalid_chunk",
+            LlmError::ServerError { .. } => "server_error",
+            LlmError::InvalidResponse { .. } => "invalid_response",
+            LlmError::Body { .. } => "body",
+            LlmError::InvalidToolCall { .. } => "invalid_tool_call",
+            LlmError::InvalidTool { .. } => "invalid_tool",
+            LlmError::InvalidToolChoice { .. } => "invalid_tool_choice",
+            LlmError::ToolArguments { .. } => "tool_arguments",
+            LlmError::Callback { .. } => "callback",
+        };
+        Cow::Borrowed(kind)
+    }
 }
 
 /// What to do about an error status, when the status says it.

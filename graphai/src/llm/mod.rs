@@ -1,22 +1,33 @@
 //! A streaming client for OpenAI-compatible chat-completions endpoints
-//! (the `openai` feature).
+//! (the `openai` feature), with tool calls.
 //!
 //! [`ChatClient`] talks to any server that speaks OpenAI's
-//! `POST {base_url}/chat/completions` with `"stream": true`: the OpenAI API,
-//! or a local llama.cpp, Ollama or vLLM server. [`ChatClient::stream_chat`]
-//! sends each piece of the answer to a [`Callback`] as it arrives and returns
-//! the whole [`ChatReply`], so a streaming node is a few lines:
+//! `POST {base_url}/chat/completions`: the OpenAI API, or a local llama.cpp,
+//! Ollama or vLLM server. [`ChatClient::stream_chat`] sends each piece of the
+//! answer to a [`Callback`] as it arrives and returns the whole
+//! [`ChatReply`], so a streaming node is a few lines:
 //!
 //! ```no_run
+//! use std::sync::OnceLock;
+//!
 //! use graphai::llm::{ChatClient, Message};
 //! use graphai::{Callback, Value, json, node};
 //!
+//! /// Built once in `main`; every call shares its connections.
+//! static CLIENT: OnceLock<ChatClient> = OnceLock::new();
+//!
 //! #[node(stream)]
 //! async fn llm(query: String, callback: Callback) -> graphai::Result<Value> {
-//!     let client = ChatClient::from_env()?;
+//!     let client = CLIENT.get().ok_or("build the client in `main` first")?;
 //!     let messages = [Message::system("Answer in one sentence."), Message::user(query)];
 //!     let reply = client.stream_chat(&messages, &callback).await?;
 //!     Ok(json!({ "answer": reply.text }))
+//! }
+//!
+//! fn main() -> Result<(), graphai::llm::LlmError> {
+//!     let _ = CLIENT.set(ChatClient::from_env()?);
+//!     // .. build the graph and run it
+//!     Ok(())
 //! }
 //! ```
 //!
@@ -24,33 +35,64 @@
 //! and read the callback's [`aiter`](Callback::aiter) or
 //! [`events`](Callback::events) to see the tokens as they come.
 //!
+//! ## Tools
+//!
+//! [`ChatClient::request`] builds a [`ChatRequest`] that takes tool
+//! definitions (chat-completions JSON, `{"type": "function", "function":
+//! {"name", "description", "parameters"}}`), a [`ToolChoice`] and per-request
+//! fields. The model's tool calls come back whole in
+//! [`ChatReply::tool_calls`] as [`ToolCall`]s (`id`, `name`, `arguments`),
+//! put together from the pieces OpenAI streams them in; the text of the
+//! same turn still streams to the callback. The conversation goes on with
+//! `Message::from(reply)` (the assistant message with its calls) and one
+//! [`Message::tool_result`] per call.
+//!
+//! ## Configuration and errors
+//!
 //! [`ChatClient::from_env`] reads `OPENAI_BASE_URL` (default
 //! `https://api.openai.com/v1`), `OPENAI_API_KEY` (optional: local servers
 //! need none) and `OPENAI_MODEL`. Every failure is an [`LlmError`] that says
 //! what went wrong: an error status with the server's message, a server that
-//! cannot be reached, a stream cut before `data: [DONE]`, a malformed chunk,
-//! or a callback whose consumer went away.
+//! cannot be reached, a stream cut before `data: [DONE]`, a malformed chunk
+//! or tool call, or a callback whose consumer went away.
+//!
+//! ## Tracing
+//!
+//! Each request runs in an `info` span named `chat` (target `graphai::llm`)
+//! with OpenTelemetry's GenAI attribute names: `gen_ai.operation.name`
+//! (`"chat"`), `gen_ai.request.model`, `gen_ai.request.temperature` and
+//! `gen_ai.request.max_tokens` when set, `server.address`, `server.port`,
+//! and once the answer is in `gen_ai.response.model`, `gen_ai.response.id`,
+//! `gen_ai.response.finish_reasons` (the finish reason of the one choice),
+//! `gen_ai.usage.input_tokens` and `gen_ai.usage.output_tokens` (when the
+//! server reports usage), or `error.type` ([`LlmError::kind`]) and
+//! `otel.status_code = "ERROR"`. `otel.name` is `chat {model}`, the span
+//! name the conventions give, for `tracing-opentelemetry`.
 //!
 //! The client uses reqwest with rustls (pure-Rust TLS and the webpki root
 //! certificates), so the feature needs no system OpenSSL.
 
+mod assemble;
 mod chunk;
 mod error;
 mod message;
+mod request;
+mod response;
+mod tool_call;
+mod validate;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::callback::Callback;
-use crate::sse::SseDecoder;
 
 pub use error::LlmError;
-pub use message::{ChatReply, Message, Role};
-
-use chunk::Chunk;
+pub use message::{ChatReply, Message, Role, Usage};
+pub use request::ChatRequest;
+pub use tool_call::{ToolCall, ToolChoice};
 
 /// The base URL [`ChatClient::from_env`] uses when `OPENAI_BASE_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -63,7 +105,14 @@ const ERROR_BODY_LIMIT: usize = 16 * 1024;
 
 /// A client for one model behind an OpenAI-compatible chat-completions API.
 ///
-/// Cheap to clone: clones share the connection pool.
+/// Build it once and share it: a clone is two reference-count increments
+/// (one HTTP client with its connection pool, and the configuration behind
+/// an `Arc`), and every clone uses the same connections. That makes it the
+/// thing to hand to nodes as a graph resource (`Graph::resource(client)`,
+/// read with a `Res<ChatClient>` parameter) rather than to build in each
+/// node call, which would open new connections (and a new TLS session) every
+/// time. The `with_*` methods return a changed copy and leave other clones
+/// as they were.
 ///
 /// ```
 /// use graphai::llm::ChatClient;
@@ -74,24 +123,40 @@ const ERROR_BODY_LIMIT: usize = 16 * 1024;
 ///     .with_param("max_tokens", 200);
 /// assert_eq!(client.endpoint(), "http://127.0.0.1:8080/v1/chat/completions");
 /// assert_eq!(client.model(), "smollm2");
+///
+/// let shared = client.clone(); // same connections, same configuration
+/// assert_eq!(shared.model(), "smollm2");
 /// # Ok::<(), graphai::llm::LlmError>(())
 /// ```
 #[derive(Clone)]
 pub struct ChatClient {
     http: reqwest::Client,
+    config: Arc<Config>,
+}
+
+/// What a client sends with every request.
+#[derive(Clone)]
+struct Config {
     endpoint: String,
+    server_address: String,
+    server_port: Option<u16>,
     model: String,
     api_key: Option<String>,
     params: Map<String, Value>,
+    include_usage: bool,
+    null_content: bool,
 }
 
 impl fmt::Debug for ChatClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = &self.config;
         f.debug_struct("ChatClient")
-            .field("endpoint", &self.endpoint)
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("params", &self.params)
+            .field("endpoint", &config.endpoint)
+            .field("model", &config.model)
+            .field("api_key", &config.api_key.as_ref().map(|_| "<redacted>"))
+            .field("params", &config.params)
+            .field("include_usage", &config.include_usage)
+            .field("null_content", &config.null_content)
             .finish_non_exhaustive()
     }
 }
@@ -128,16 +193,25 @@ impl ChatClient {
             .map_err(|source| LlmError::HttpClient { source })?;
         Ok(Self {
             http,
-            endpoint: format!("{}/chat/completions", base_url.trim_end_matches('/')),
-            model,
-            api_key: None,
-            params: Map::new(),
+            config: Arc::new(Config {
+                endpoint: format!("{}/chat/completions", base_url.trim_end_matches('/')),
+                server_address: url.host_str().unwrap_or_default().to_owned(),
+                server_port: url.port_or_known_default(),
+                model,
+                api_key: None,
+                params: Map::new(),
+                include_usage: true,
+                null_content: true,
+            }),
         })
     }
 
     /// A client configured from the environment: `OPENAI_BASE_URL` (default
     /// [`DEFAULT_BASE_URL`]), `OPENAI_API_KEY` (optional; local servers need
     /// none) and `OPENAI_MODEL`. Empty variables count as unset.
+    ///
+    /// Call it once (in `main`, or where the graph is built) and share the
+    /// client; see [`ChatClient`].
     ///
     /// # Errors
     /// [`LlmError::MissingEnv`] when `OPENAI_MODEL` is not set, otherwise as
@@ -161,20 +235,48 @@ impl ChatClient {
         })
     }
 
+    fn config_mut(&mut self) -> &mut Config {
+        Arc::make_mut(&mut self.config)
+    }
+
     /// Sends `key` as `Authorization: Bearer <key>`.
     #[must_use]
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.config_mut().api_key = Some(key.into());
         self
     }
 
     /// Adds a field to every request's JSON body: `temperature`,
     /// `max_tokens`, `stop`, `seed`, or anything else the server takes.
     /// `model`, `messages` and `stream` are set by the client and override
-    /// fields of the same name given here.
+    /// fields of the same name given here; a request's own
+    /// [`param`](ChatRequest::param) overrides these.
     #[must_use]
     pub fn with_param(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.params.insert(key.into(), value.into());
+        self.config_mut().params.insert(key.into(), value.into());
+        self
+    }
+
+    /// Whether streamed requests ask for the token usage with
+    /// `stream_options: {"include_usage": true}` (on by default), which
+    /// fills [`ChatReply::usage`] and the span's `gen_ai.usage.*`. Turn it
+    /// off for a server that refuses `stream_options`. Whole (non-streamed)
+    /// answers always carry their usage, and never get `stream_options`,
+    /// which OpenAI refuses without `stream`.
+    #[must_use]
+    pub fn with_include_usage(mut self, include: bool) -> Self {
+        self.config_mut().include_usage = include;
+        self
+    }
+
+    /// How an assistant message that only calls tools is sent: with
+    /// `"content": null` (the default, as OpenAI writes it and most servers
+    /// take it) or, with `false`, `"content": ""`, for servers that refuse
+    /// `null`, such as llama-cpp-python (`scripts/local-llm.sh`). OpenAI
+    /// takes both.
+    #[must_use]
+    pub fn with_null_content(mut self, null: bool) -> Self {
+        self.config_mut().null_content = null;
         self
     }
 
@@ -189,200 +291,44 @@ impl ChatClient {
 
     /// The URL requests go to: `{base_url}/chat/completions`.
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        &self.config.endpoint
     }
 
     /// The model requests name.
     pub fn model(&self) -> &str {
-        &self.model
+        &self.config.model
+    }
+
+    /// A request for a completion of `messages`, to add tools, a tool
+    /// choice or fields to before sending it; see [`ChatRequest`].
+    pub fn request<'a>(&'a self, messages: &'a [Message]) -> ChatRequest<'a> {
+        ChatRequest::new(self, messages)
     }
 
     /// Streams a chat completion of `messages`: each piece of the answer
-    /// (each non-empty `choices[0].delta.content`) goes to
-    /// [`callback.acall`](Callback::acall) as it arrives; the whole answer is
-    /// returned once the server sends `data: [DONE]`.
-    ///
-    /// A server that closes the stream cleanly right after the chunk with
-    /// the `finish_reason` is accepted too (the answer is complete).
+    /// goes to [`callback.acall`](Callback::acall) as it arrives; the whole
+    /// answer is returned once the server sends `data: [DONE]`. The same as
+    /// `self.request(messages).stream(callback)`; see
+    /// [`ChatRequest::stream`].
     ///
     /// # Errors
-    /// [`LlmError::Connect`] when the server cannot be reached,
-    /// [`LlmError::Status`] for an error status (with the server's message),
-    /// [`LlmError::Incomplete`] when the stream stops before the end,
-    /// [`LlmError::InvalidChunk`], [`LlmError::InvalidStream`] or
-    /// [`LlmError::ServerError`] for a bad or failing stream, and
-    /// [`LlmError::Callback`] when the callback refuses a token (its consumer
-    /// went away); streaming stops at the first error.
+    /// As [`ChatRequest::stream`].
     pub async fn stream_chat(
         &self,
         messages: &[Message],
         callback: &Callback,
     ) -> Result<ChatReply, LlmError> {
-        self.complete(messages, Some(callback)).await
+        self.request(messages).stream(callback).await
     }
 
-    /// [`stream_chat`](Self::stream_chat) without a callback: waits for the
-    /// whole answer. Useful for a router that asks the model where to go.
+    /// A chat completion of `messages`, answered whole (`"stream": false`).
+    /// Useful for a router that asks the model where to go. The same as
+    /// `self.request(messages).send()`; see [`ChatRequest::send`].
     ///
     /// # Errors
-    /// As [`stream_chat`](Self::stream_chat), except [`LlmError::Callback`].
+    /// As [`ChatRequest::send`].
     pub async fn chat(&self, messages: &[Message]) -> Result<ChatReply, LlmError> {
-        self.complete(messages, None).await
-    }
-
-    fn request_body(&self, messages: &[Message]) -> Vec<u8> {
-        let mut body = self.params.clone();
-        body.insert("model".to_owned(), json!(self.model));
-        body.insert("messages".to_owned(), json!(messages));
-        body.insert("stream".to_owned(), json!(true));
-        // A map of JSON values always serializes.
-        serde_json::to_vec(&body).unwrap_or_default()
-    }
-
-    async fn complete(
-        &self,
-        messages: &[Message],
-        callback: Option<&Callback>,
-    ) -> Result<ChatReply, LlmError> {
-        let mut request = self
-            .http
-            .post(&self.endpoint)
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "text/event-stream")
-            .body(self.request_body(messages));
-        if let Some(key) = &self.api_key {
-            request = request.bearer_auth(key);
-        }
-        let mut response = request.send().await.map_err(|source| LlmError::Connect {
-            url: self.endpoint.clone(),
-            source,
-        })?;
-
-        let status = response.status();
-        if !status.is_success() {
-            let body = read_some(&mut response, ERROR_BODY_LIMIT).await;
-            return Err(LlmError::Status {
-                url: self.endpoint.clone(),
-                status: status.as_u16(),
-                message: chunk::body_message(&body),
-            });
-        }
-
-        let mut reader = Reader {
-            url: &self.endpoint,
-            callback,
-            decoder: SseDecoder::new(),
-            reply: ChatReply::default(),
-            chunks: 0,
-        };
-        loop {
-            match response.chunk().await {
-                Ok(Some(bytes)) => {
-                    if reader.push(&bytes).await? {
-                        return Ok(reader.reply);
-                    }
-                }
-                Ok(None) => return reader.end(None),
-                Err(err) => return reader.end(Some(err)),
-            }
-        }
-    }
-}
-
-/// Reads up to `limit` bytes of a response's body; a broken body gives what came.
-async fn read_some(response: &mut reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while body.len() < limit {
-        match response.chunk().await {
-            Ok(Some(bytes)) => body.extend_from_slice(&bytes),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    body.truncate(limit);
-    body
-}
-
-/// Turns the bytes of one streamed response into tokens and a reply.
-struct Reader<'a> {
-    url: &'a str,
-    callback: Option<&'a Callback>,
-    decoder: SseDecoder,
-    reply: ChatReply,
-    chunks: usize,
-}
-
-impl Reader<'_> {
-    /// Feeds bytes from the network; `Ok(true)` once `data: [DONE]` arrived.
-    async fn push(&mut self, bytes: &[u8]) -> Result<bool, LlmError> {
-        // The decoder keeps a line's bytes until its end, so a character
-        // split between two network reads comes out whole.
-        for frame in self.decoder.push(bytes) {
-            let frame = frame.map_err(|source| LlmError::InvalidStream {
-                url: self.url.to_owned(),
-                source,
-            })?;
-            let Some(data) = frame.data else { continue };
-            if data.trim() == "[DONE]" {
-                return Ok(true);
-            }
-            self.chunk(&data).await?;
-        }
-        Ok(false)
-    }
-
-    async fn chunk(&mut self, data: &str) -> Result<(), LlmError> {
-        self.chunks += 1;
-        let chunk: Chunk = serde_json::from_str(data).map_err(|err| LlmError::InvalidChunk {
-            url: self.url.to_owned(),
-            chunk: self.chunks,
-            message: err.to_string(),
-            prefix: chunk::prefix(data, 80),
-        })?;
-        if let Some(error) = &chunk.error {
-            let message = chunk::error_message(&json!({ "error": error }))
-                .unwrap_or_else(|| error.to_string());
-            return Err(LlmError::ServerError {
-                url: self.url.to_owned(),
-                message,
-            });
-        }
-        if self.reply.model.is_none() {
-            self.reply.model = chunk.model.clone();
-        }
-        let Some(choice) = chunk.first_choice() else {
-            return Ok(());
-        };
-        if let Some(reason) = &choice.finish_reason {
-            self.reply.finish_reason = Some(reason.clone());
-        }
-        let content = choice
-            .delta
-            .as_ref()
-            .and_then(|delta| delta.content.as_deref());
-        if let Some(token) = content.filter(|token| !token.is_empty()) {
-            self.reply.text.push_str(token);
-            if let Some(callback) = self.callback {
-                callback
-                    .acall(token)
-                    .await
-                    .map_err(|source| LlmError::Callback { source })?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The body ended (`error` when the connection broke) without `[DONE]`.
-    fn end(mut self, error: Option<reqwest::Error>) -> Result<ChatReply, LlmError> {
-        let framed = self.decoder.finish().is_ok();
-        if error.is_none() && framed && self.reply.finish_reason.is_some() {
-            return Ok(self.reply);
-        }
-        Err(LlmError::Incomplete {
-            url: self.url.to_owned(),
-            chunks: self.chunks,
-            partial: std::mem::take(&mut self.reply.text),
-            source: error,
-        })
+        self.request(messages).send().await
     }
 }
 
@@ -411,7 +357,7 @@ mod tests {
             "http://127.0.0.1:8088/v1/chat/completions"
         );
         assert_eq!(client.model(), "smollm2");
-        assert_eq!(client.api_key.as_deref(), Some("sk-test"));
+        assert_eq!(client.config.api_key.as_deref(), Some("sk-test"));
     }
 
     #[test]
@@ -425,7 +371,7 @@ mod tests {
             client.endpoint(),
             "https://api.openai.com/v1/chat/completions"
         );
-        assert_eq!(client.api_key, None, "an empty key counts as unset");
+        assert_eq!(client.config.api_key, None, "an empty key counts as unset");
     }
 
     #[test]
@@ -464,22 +410,26 @@ mod tests {
     }
 
     #[test]
-    fn the_request_body_has_the_model_messages_and_stream_over_extra_params() {
+    fn clones_share_the_configuration_until_one_is_changed() {
         let client = ChatClient::new("http://host/v1", "m")
             .expect("valid")
-            .with_param("temperature", 0.5)
-            .with_param("stream", false);
-        let body: Value =
-            serde_json::from_slice(&client.request_body(&[Message::user("hi")])).expect("json");
-        assert_eq!(
-            body,
-            json!({
-                "temperature": 0.5,
-                "stream": true,
-                "model": "m",
-                "messages": [{ "role": "user", "content": "hi" }],
-            })
+            .with_param("temperature", 0.5);
+        let shared = client.clone();
+        assert!(
+            Arc::ptr_eq(&client.config, &shared.config),
+            "a clone copies no configuration"
         );
+        let changed = shared
+            .with_param("temperature", 0.9)
+            .with_null_content(false);
+        assert!(!Arc::ptr_eq(&client.config, &changed.config));
+        assert_eq!(
+            client.config.params["temperature"], 0.5,
+            "the original is as it was"
+        );
+        assert!(client.config.null_content);
+        assert_eq!(changed.config.params["temperature"], 0.9);
+        assert!(!changed.config.null_content);
     }
 
     #[test]
