@@ -18,11 +18,10 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
 use futures::StreamExt;
 use graphai::llm::{ChatClient, LlmError, Message};
-use graphai::{Callback, EventStream, EventType, Graph, Value, json, node, router};
+use graphai::{Callback, EventStream, EventType, Graph, Res, Value, json, node, router};
 
 #[node(start)]
 async fn receive(question: String) -> Value {
@@ -40,18 +39,15 @@ async fn route(question: String) -> Value {
     json!({ "choice": choice })
 }
 
-/// The one client of the program, built in `main`: every question reuses its
-/// connections instead of opening new ones. (Nodes cannot be handed values
-/// that are not JSON yet; once graphs take resources this becomes a
-/// `Res<ChatClient>` parameter.)
-static CLIENT: OnceLock<ChatClient> = OnceLock::new();
-
 /// Asks the model; every piece of its answer goes to the callback as it arrives.
+/// The client is the graph's resource, built once in `main`: every question
+/// reuses its connections instead of opening new ones.
 #[node(stream, end)]
-async fn chat(question: String, callback: Callback) -> graphai::Result<Value> {
-    let client = CLIENT
-        .get()
-        .ok_or("the chat client is built in `main` before the graph runs")?;
+async fn chat(
+    question: String,
+    client: Res<ChatClient>,
+    callback: Callback,
+) -> graphai::Result<Value> {
     let messages = [
         Message::system("You are a helpful assistant. Answer briefly."),
         Message::user(question),
@@ -110,15 +106,13 @@ fn report(err: &(dyn std::error::Error + 'static)) {
 #[tokio::main]
 async fn main() -> ExitCode {
     // Build the client once (and say what is missing before anything else).
-    match ChatClient::from_env() {
-        Ok(client) => {
-            let _ = CLIENT.set(client.with_param("max_tokens", 256));
-        }
+    let client = match ChatClient::from_env() {
+        Ok(client) => client.with_param("max_tokens", 256),
         Err(err) => {
             report(&err);
             return ExitCode::FAILURE;
         }
-    }
+    };
     let mut questions: Vec<String> = std::env::args().skip(1).collect();
     if questions.is_empty() {
         questions = vec![
@@ -127,6 +121,7 @@ async fn main() -> ExitCode {
         ];
     }
     let graph = match Graph::new()
+        .resource(client)
         .add_node(receive)
         .add_node(route)
         .add_node(chat)

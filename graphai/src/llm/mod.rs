@@ -8,25 +8,21 @@
 //! [`ChatReply`], so a streaming node is a few lines:
 //!
 //! ```no_run
-//! use std::sync::OnceLock;
-//!
 //! use graphai::llm::{ChatClient, Message};
-//! use graphai::{Callback, Value, json, node};
+//! use graphai::{Callback, Graph, Res, Value, json, node};
 //!
-//! /// Built once in `main`; every call shares its connections.
-//! static CLIENT: OnceLock<ChatClient> = OnceLock::new();
-//!
-//! #[node(stream)]
-//! async fn llm(query: String, callback: Callback) -> graphai::Result<Value> {
-//!     let client = CLIENT.get().ok_or("build the client in `main` first")?;
+//! /// The client is a resource of the graph: built once, shared by every run.
+//! #[node(start, end, stream)]
+//! async fn llm(query: String, client: Res<ChatClient>, callback: Callback) -> graphai::Result<Value> {
 //!     let messages = [Message::system("Answer in one sentence."), Message::user(query)];
 //!     let reply = client.stream_chat(&messages, &callback).await?;
 //!     Ok(json!({ "answer": reply.text }))
 //! }
 //!
-//! fn main() -> Result<(), graphai::llm::LlmError> {
-//!     let _ = CLIENT.set(ChatClient::from_env()?);
-//!     // .. build the graph and run it
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let graph = Graph::new().resource(ChatClient::from_env()?).add_node(llm).compile()?;
+//!     // .. run it with `graph.execute_with(input, &callback)`
+//!     # let _ = graph;
 //!     Ok(())
 //! }
 //! ```
