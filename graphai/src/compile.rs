@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     /// What streaming nodes send to under plain `execute`: made once per graph.
     pub(crate) discard: crate::callback::Callback,
     pub(crate) last_branch_errors: Mutex<Vec<crate::exec::BranchError>>,
+    /// The graph's nodes and edges by name, for drawing and fingerprints.
+    pub(crate) shape: crate::shape::GraphShape,
 }
 
 pub(crate) struct BranchEdge {
@@ -75,6 +77,7 @@ fn edge_text(source: &str, destination: &str) -> String {
 }
 
 pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, GraphCompileError> {
+    let shape = crate::shape::GraphShape::of(&graph);
     let Graph {
         nodes,
         edges,
@@ -249,6 +252,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             state: State::new(state),
             discard: crate::callback::Callback::discard(),
             last_branch_errors: Mutex::new(Vec::new()),
+            shape,
         }),
     })
 }

@@ -49,6 +49,7 @@ extern crate self as graphai;
 mod builder;
 mod callback;
 mod compile;
+mod draw;
 mod error;
 mod exec;
 mod graph_check;
@@ -56,6 +57,7 @@ mod graph_check;
 pub mod llm;
 mod node;
 mod run_state;
+mod shape;
 mod state;
 
 #[doc(hidden)]
@@ -69,6 +71,7 @@ pub use compile::CompiledGraph;
 pub use error::{CompileProblem, Error, GraphCompileError, GraphError, Result};
 pub use exec::{BranchError, RunOutput};
 pub use node::{Context, IntoNode, Node, NodeDef, NodeFuture, NodeRef, ParamInfo};
+pub use shape::{EdgeKind, GraphShape, ShapeEdge, ShapeNode};
 pub use state::State;
 
 #[doc(inline)]
