@@ -191,7 +191,11 @@ fn png(
     };
     let tree = resvg::usvg::Tree::from_str(svg, &options)?;
     let scale = 2.0;
-    let size = tree.size().to_int_size().scale_by(scale).ok_or("the picture is empty")?;
+    let size = tree
+        .size()
+        .to_int_size()
+        .scale_by(scale)
+        .ok_or("the picture is empty")?;
     let mut pixmap =
         resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the picture is empty")?;
     resvg::render(

@@ -19,8 +19,8 @@ use crate::builder::Graph;
 ///
 /// Get it with [`Graph::shape`] (before compiling) or
 /// [`CompiledGraph::shape`](crate::CompiledGraph::shape). Every edge joins two
-/// nodes of the shape: an edge the builder was given with an unknown name is
-/// left out (`compile` reports it).
+/// nodes of the shape: an edge the builder was given with an unknown name
+/// (or a join naming one) is left out (`compile` reports it).
 ///
 /// The order is deterministic, so two shapes compare equal exactly when the
 /// graphs were declared alike: nodes in the order they were added; edges
@@ -200,7 +200,8 @@ impl GraphShape {
             };
             edges.extend(next.into_iter().map(|to| edge(from, to, kind)));
             for (sources, destination) in &graph.joins {
-                if sources.iter().any(|s| s == from) && known(destination) {
+                let whole = known(destination) && sources.iter().all(|s| known(s));
+                if whole && sources.iter().any(|s| s == from) {
                     edges.push(edge(from, destination, EdgeKind::Join));
                 }
             }

@@ -95,8 +95,9 @@ fn edge_attributes(kind: EdgeKind) -> String {
 /// A node name as the text of a quoted DOT label. Inside quotes DOT only
 /// unescapes `\"`, but a label is also an escString (`\n`, `\l`, `\N`, ..)
 /// whose entities (`&amp;`, `&#35;`) Graphviz decodes: so backslashes are
-/// doubled, quotes escaped, newlines become `\n`, and `&` and the other
-/// control characters become entities.
+/// doubled, quotes escaped, newlines become `\n` and `&` becomes `&amp;`.
+/// Other control characters, which Graphviz passes raw into its SVG (where
+/// XML cannot hold them) or garbles, are shown as their control pictures.
 pub(crate) fn label(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
@@ -105,9 +106,7 @@ pub(crate) fn label(name: &str) -> String {
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
             '&' => out.push_str("&amp;"),
-            c if c.is_control() => {
-                let _ = write!(out, "&#{};", u32::from(c));
-            }
+            c if c.is_control() => out.push(super::control_picture(c)),
             c => out.push(c),
         }
     }
@@ -124,7 +123,7 @@ mod tests {
         assert_eq!(label(r#"say "hi""#), r#"say \"hi\""#);
         assert_eq!(label(r"back\slash \N"), r"back\\slash \\N");
         assert_eq!(label("two\nlines"), r"two\nlines");
-        assert_eq!(label("AT&T\r"), "AT&amp;T&#13;");
+        assert_eq!(label("AT&T\r\t\u{7f}"), "AT&amp;T␍␉␡");
         assert_eq!(label("{x} | <y> ; ünï 😀"), "{x} | <y> ; ünï 😀");
     }
 }

@@ -24,7 +24,8 @@ pub(super) fn write(shape: &GraphShape) -> String {
         };
     }
 
-    // Link numbers (for `linkStyle`) of each edge kind, in order of first use.
+    // Link numbers (for `linkStyle`) of each edge kind, in order of first use;
+    // regular edges keep Mermaid's own style.
     let mut links: Vec<(EdgeKind, Vec<usize>)> = Vec::new();
     let mut written = 0;
     for edge in shape.edges() {
@@ -58,9 +59,17 @@ pub(super) fn write(shape: &GraphShape) -> String {
             let _ = writeln!(out, "    class {} {class}", members.join(","));
         }
     }
-    for (kind, numbers) in links {
+    for (kind, numbers) in links
+        .into_iter()
+        .filter(|(kind, _)| *kind != EdgeKind::Regular)
+    {
         let numbers: Vec<String> = numbers.iter().map(usize::to_string).collect();
-        let _ = writeln!(out, "    linkStyle {} {}", numbers.join(","), link_style(kind));
+        let _ = writeln!(
+            out,
+            "    linkStyle {} {}",
+            numbers.join(","),
+            link_style(kind)
+        );
     }
     out
 }

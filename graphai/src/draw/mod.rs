@@ -116,6 +116,17 @@ impl CompiledGraph {
     }
 }
 
+/// How a picture shows a control character other than a newline, which
+/// XML cannot hold and Graphviz mangles: as its Unicode control picture
+/// (`␉` for a tab, `␡` for delete), or `�` for the C1 controls.
+pub(crate) fn control_picture(c: char) -> char {
+    match u32::from(c) {
+        n @ 0..=0x1F => char::from_u32(0x2400 + n).unwrap_or('\u{FFFD}'),
+        0x7F => '\u{2421}',
+        _ => '\u{FFFD}',
+    }
+}
+
 /// How each kind looks, shared by every format.
 pub(crate) mod look {
     use super::EdgeKind;

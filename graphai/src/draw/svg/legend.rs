@@ -35,10 +35,26 @@ impl Legend {
             stream,
         };
         let nodes: Vec<_> = [
-            (all.iter().any(|n| n.start), node(true, false, false, false), "start"),
-            (all.iter().any(|n| n.end), node(false, true, false, false), "end"),
-            (all.iter().any(|n| n.router), node(false, false, true, false), "router"),
-            (all.iter().any(|n| n.stream), node(false, false, false, true), "streaming"),
+            (
+                all.iter().any(|n| n.start),
+                node(true, false, false, false),
+                "start",
+            ),
+            (
+                all.iter().any(|n| n.end),
+                node(false, true, false, false),
+                "end",
+            ),
+            (
+                all.iter().any(|n| n.router),
+                node(false, false, true, false),
+                "router",
+            ),
+            (
+                all.iter().any(|n| n.stream),
+                node(false, false, false, true),
+                "streaming",
+            ),
         ]
         .into_iter()
         .filter(|(used, ..)| *used)
@@ -49,8 +65,14 @@ impl Legend {
             (EdgeKind::Parallel, "parallel"),
             (EdgeKind::RouterChoice, "router choice"),
             (EdgeKind::Join, "join"),
-            (EdgeKind::WaitingBranch { conditional: false }, "branch (waited for)"),
-            (EdgeKind::DetachedBranch { conditional: false }, "detached branch"),
+            (
+                EdgeKind::WaitingBranch { conditional: false },
+                "branch (waited for)",
+            ),
+            (
+                EdgeKind::DetachedBranch { conditional: false },
+                "detached branch",
+            ),
         ]
         .into_iter()
         .filter(|(kind, _)| {
@@ -62,18 +84,36 @@ impl Legend {
             .then_some("(if): the branch runs only when its condition holds");
 
         let column = |texts: &mut dyn Iterator<Item = &str>| {
-            let widest = texts.map(|t| text_size(t, LABEL_FONT as f64).0).fold(-1.0, f64::max);
-            if widest < 0.0 { 0.0 } else { LEGEND_SWATCH + 8.0 + widest }
+            let widest = texts
+                .map(|t| text_size(t, LABEL_FONT as f64).0)
+                .fold(-1.0, f64::max);
+            if widest < 0.0 {
+                0.0
+            } else {
+                LEGEND_SWATCH + 8.0 + widest
+            }
         };
         let columns = column(&mut nodes.iter().map(|(_, t)| *t))
             + column(&mut edges.iter().map(|(_, t)| *t))
-            + if nodes.is_empty() || edges.is_empty() { 0.0 } else { LEGEND_GAP };
+            + if nodes.is_empty() || edges.is_empty() {
+                0.0
+            } else {
+                LEGEND_GAP
+            };
         let note_width = note.map_or(0.0, |n| text_size(n, LABEL_FONT as f64).0);
         let rows = nodes.len().max(edges.len()) + usize::from(note.is_some());
         let empty = rows == 0;
         Self {
-            width: if empty { 0.0 } else { columns.max(note_width) + 2.0 * LEGEND_PAD },
-            height: if empty { 0.0 } else { LEGEND_ROW * rows as f64 + 2.0 * LEGEND_PAD + 14.0 },
+            width: if empty {
+                0.0
+            } else {
+                columns.max(note_width) + 2.0 * LEGEND_PAD
+            },
+            height: if empty {
+                0.0
+            } else {
+                LEGEND_ROW * rows as f64 + 2.0 * LEGEND_PAD + 14.0
+            },
             nodes,
             edges,
             note,
@@ -135,4 +175,3 @@ fn legend_text(svg: &mut String, x: f64, middle: f64, text: &str) {
         xml(text)
     );
 }
-

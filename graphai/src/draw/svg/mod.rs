@@ -33,8 +33,7 @@ use paint::{text_lines, text_size, xml};
 const FONT: &str = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif";
 /// Node names, in px.
 const NODE_FONT: f64 = 14.0;
-/// Edge labels and the legend, in px. Also tells edge labels from node names
-/// in the draw calls.
+/// Edge labels and the legend, in px.
 const LABEL_FONT: usize = 11;
 const MARGIN: f64 = 16.0;
 
@@ -149,7 +148,11 @@ impl RenderBackend for Canvas {
         _clip: Option<ClipHandle>,
     ) {
         if let Some(node) = properties.and_then(|p| p.parse().ok()) {
-            self.nodes.push(Placed { what: node, at: xy, size });
+            self.nodes.push(Placed {
+                what: node,
+                at: xy,
+                size,
+            });
         }
     }
 
@@ -157,8 +160,10 @@ impl RenderBackend for Canvas {
 
     fn draw_circle(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
 
-    fn draw_text(&mut self, xy: Point, text: &str, look: &StyleAttr) {
-        if look.font_size == LABEL_FONT && !text.is_empty() {
+    fn draw_text(&mut self, xy: Point, text: &str, _look: &StyleAttr) {
+        // Node boxes are given no text (the names are written from the
+        // shape), so any text is an edge label.
+        if !text.is_empty() {
             let (w, h) = text_size(text, LABEL_FONT as f64);
             self.labels.push(Placed {
                 what: text.to_owned(),
@@ -193,7 +198,11 @@ impl Canvas {
         let (min, max) = self.bounds();
         let legend = Legend::of(shape);
         let width = (max.x - min.x).max(legend.width) + 2.0 * MARGIN;
-        let graph_height = if shape.nodes().is_empty() { 0.0 } else { max.y - min.y };
+        let graph_height = if shape.nodes().is_empty() {
+            0.0
+        } else {
+            max.y - min.y
+        };
         let height = graph_height + legend.height + 2.0 * MARGIN;
         let shift = Point::new(MARGIN - min.x, MARGIN - min.y);
         let mut svg = String::new();
@@ -222,14 +231,22 @@ impl Canvas {
         for (_, path, _) in &mut self.edges {
             // The first pair is (start, its control), the others (control, point).
             let last = path.len() - 1;
-            for (end, point, control) in [(0, path[0].0, path[0].1), (last, path[last].1, path[last].0)] {
-                let Some(&(at, size)) = diamonds.iter().find(|(at, size)| on_box(point, *at, *size))
+            for (end, point, control) in [
+                (0, path[0].0, path[0].1),
+                (last, path[last].1, path[last].0),
+            ] {
+                let Some(&(at, size)) =
+                    diamonds.iter().find(|(at, size)| on_box(point, *at, *size))
                 else {
                     continue;
                 };
                 let moved = onto_diamond(point, at, size);
                 let control = control.add(moved.sub(point));
-                path[end] = if end == 0 { (moved, control) } else { (control, moved) };
+                path[end] = if end == 0 {
+                    (moved, control)
+                } else {
+                    (control, moved)
+                };
             }
         }
     }
@@ -326,11 +343,18 @@ impl Canvas {
         for placed in &self.nodes {
             let node = &shape.nodes()[placed.what];
             let at = placed.at.add(shift);
-            let _ = write!(svg, r#"<g class="node{}">"#, node_classes(node));
+            let i = placed.what;
+            let _ = write!(
+                svg,
+                r#"<g class="node{}" id="node-{i}">"#,
+                node_classes(node)
+            );
             let _ = write!(svg, "<title>{}</title>", xml(&node.name));
-            svg.push_str(&node_outline(node, at, placed.size));
+            let outline = node_outline(node, at, placed.size);
+            let _ = write!(svg, r#"<g id="node-{i}-shape">{outline}</g>"#);
             let center = at.add(placed.size.scale(0.5));
-            svg.push_str(&text_lines(&node.name, center, NODE_FONT, look::INK));
+            let id = format!("node-{i}-name");
+            svg.push_str(&text_lines(&node.name, center, NODE_FONT, &id));
             svg.push_str("</g>\n");
         }
     }
@@ -368,7 +392,10 @@ mod tests {
 
     impl Lcg {
         fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((self.0 >> 33) % n as u64) as usize
         }
     }
@@ -403,7 +430,11 @@ mod tests {
                 serde_json::from_value(json!({ "nodes": nodes, "edges": edges })).unwrap();
             let svg = shape.to_svg();
             assert_eq!(svg.matches("<g class=\"node").count(), count, "seed {seed}");
-            assert_eq!(svg.matches("<g class=\"edge ").count(), shape.edges().len(), "seed {seed}");
+            assert_eq!(
+                svg.matches("<g class=\"edge ").count(),
+                shape.edges().len(),
+                "seed {seed}"
+            );
         }
     }
 }

@@ -17,8 +17,10 @@ const PAD_Y: f64 = 9.0;
 pub(super) fn node_size(node: &ShapeNode) -> (f64, f64) {
     let (w, h) = text_size(&node.name, NODE_FONT);
     if node.router {
-        // The text's corners lie on the diamond when w/2/a + h/2/b = 1.
-        let (a, b) = (w / 2.0 / 0.62 + 6.0, h / 2.0 / 0.38 + 4.0);
+        // The text's corners lie on the diamond when w/2/a + h/2/b = 1; a
+        // diamond flatter than 1.6:1 looks like a line, narrower like a kite.
+        let b = h / 2.0 / 0.38 + 4.0;
+        let a = (w / 2.0 / 0.62 + 6.0).max(1.6 * b).max(40.0);
         (2.0 * a, 2.0 * b)
     } else {
         ((w + 2.0 * PAD_X).max(64.0), h + 2.0 * PAD_Y)
@@ -122,13 +124,14 @@ pub(super) fn node_outline(node: &ShapeNode, at: Point, size: Point) -> String {
     out
 }
 
-/// `text` centred on `center`, one `<tspan>` per line.
-pub(super) fn text_lines(text: &str, center: Point, px: f64, color: &str) -> String {
+/// `text` centred on `center`, one `<tspan>` per line, as element `id`.
+pub(super) fn text_lines(text: &str, center: Point, px: f64, id: &str) -> String {
     let lines: Vec<&str> = text.split('\n').collect();
     let step = LINE_HEIGHT * px;
     let first = center.y - step * (lines.len() as f64 - 1.0) / 2.0 + 0.35 * px;
     let mut out = format!(
-        r#"<text font-size="{px}" text-anchor="middle" fill="{color}" xml:space="preserve">"#
+        r#"<text id="{id}" font-size="{px}" text-anchor="middle" fill="{}" xml:space="preserve">"#,
+        look::INK
     );
     for (i, line) in lines.iter().enumerate() {
         let _ = write!(
@@ -211,8 +214,9 @@ pub(super) fn markers() -> String {
     defs
 }
 
-/// Text for XML: markup characters escaped, and the characters XML 1.0 cannot
-/// hold at all (most control characters) shown as their Unicode pictures.
+/// Text for XML: markup characters escaped, control characters other than
+/// a newline (which XML 1.0 cannot hold) shown as their control pictures, as
+/// in the DOT.
 pub(super) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -222,15 +226,11 @@ pub(super) fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' => out.push(c),
-            c if u32::from(c) < 0x20 => {
-                out.push(char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{FFFD}'));
-            }
-            '\u{7F}' => out.push('\u{2421}'),
+            '\n' => out.push(c),
             '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if c.is_control() => out.push(crate::draw::control_picture(c)),
             c => out.push(c),
         }
     }
     out
 }
-
