@@ -124,7 +124,7 @@ fn the_svg_of_a_graph_with_no_nodes_is_still_a_picture() {
 fn fonts() -> Option<Arc<usvg::fontdb::Database>> {
     let mut fonts = usvg::fontdb::Database::new();
     fonts.load_system_fonts();
-    (fonts.len() > 0).then(|| Arc::new(fonts))
+    (!fonts.is_empty()).then(|| Arc::new(fonts))
 }
 
 #[test]
@@ -181,4 +181,14 @@ fn every_name_fits_inside_its_box() {
             );
         }
     }
+}
+
+#[test]
+fn the_readme_picture_is_what_to_svg_draws_today() {
+    let committed = include_str!("../../docs/quickstart.svg");
+    assert!(
+        committed == super::quickstart().to_svg(),
+        "docs/quickstart.svg is out of date: run `cargo run --example draw --features svg` \
+         and copy target/draw/quickstart.svg and quickstart.png to docs/"
+    );
 }

@@ -3,15 +3,15 @@
 use std::fmt::Write;
 
 use super::look;
-use crate::shape::{EdgeKind, GraphShape};
+use crate::shape::{EdgeKind, GraphShape, ShapeNode};
 
 /// The node classes, in the order their `classDef`s are written.
-const CLASSES: [(&str, fn(&crate::shape::ShapeNode) -> bool); 4] = [
-    ("startNode", |n| n.start),
-    ("routerNode", |n| n.router),
-    ("endNode", |n| n.end),
-    ("streamNode", |n| n.stream),
-];
+const CLASSES: [&str; 4] = ["startNode", "routerNode", "endNode", "streamNode"];
+
+/// Whether `node` has each of [`CLASSES`].
+fn flags(node: &ShapeNode) -> [bool; 4] {
+    [node.start, node.router, node.end, node.stream]
+}
 
 pub(super) fn write(shape: &GraphShape) -> String {
     let mut out = String::from("flowchart TD\n");
@@ -49,9 +49,9 @@ pub(super) fn write(shape: &GraphShape) -> String {
         written += 1;
     }
 
-    for (class, has) in CLASSES {
+    for (k, class) in CLASSES.into_iter().enumerate() {
         let members: Vec<String> = (shape.nodes().iter().enumerate())
-            .filter(|(_, node)| has(node))
+            .filter(|(_, node)| flags(node)[k])
             .map(|(i, _)| format!("n{i}"))
             .collect();
         if !members.is_empty() {

@@ -126,14 +126,24 @@ struct Placed<T> {
     size: Point,
 }
 
+/// Where an edge went.
+struct Route {
+    /// The edge's index in the shape.
+    edge: usize,
+    /// The layout's pairs: (start, its control), then (control, point).
+    path: Vec<(Point, Point)>,
+    /// Whether the (start, end) carries a head (the layout turns edges
+    /// around to break cycles).
+    heads: (bool, bool),
+}
+
 /// Records the draw calls of the layout.
 #[derive(Default)]
 struct Canvas {
     /// Node boxes, by node index: top-left and size.
     nodes: Vec<Placed<usize>>,
-    /// Edge paths, by edge index: the layout's (point, control) pairs and
-    /// which ends carry a head.
-    edges: Vec<(usize, Vec<(Point, Point)>, (bool, bool))>,
+    /// Edge paths.
+    edges: Vec<Route>,
     /// Edge labels: text, colour, centre.
     labels: Vec<Placed<String>>,
 }
@@ -183,7 +193,11 @@ impl RenderBackend for Canvas {
         _text: &str,
     ) {
         if let Some(edge) = properties.and_then(|p| p.parse().ok()) {
-            self.edges.push((edge, path.to_vec(), head));
+            self.edges.push(Route {
+                edge,
+                path: path.to_vec(),
+                heads: head,
+            });
         }
     }
 
@@ -228,7 +242,7 @@ impl Canvas {
             .filter(|n| shape.nodes()[n.what].router)
             .map(|n| (n.at, n.size))
             .collect();
-        for (_, path, _) in &mut self.edges {
+        for Route { path, .. } in &mut self.edges {
             // The first pair is (start, its control), the others (control, point).
             let last = path.len() - 1;
             for (end, point, control) in [
@@ -266,7 +280,7 @@ impl Canvas {
             grow(label.at.sub(label.size.scale(0.5)));
             grow(label.at.add(label.size.scale(0.5)));
         }
-        for (_, path, _) in &self.edges {
+        for Route { path, .. } in &self.edges {
             for (point, control) in path {
                 grow(*point);
                 grow(*control);
@@ -279,8 +293,8 @@ impl Canvas {
     }
 
     fn write_edges(&self, svg: &mut String, shape: &GraphShape, shift: Point) {
-        for (k, path, head) in &self.edges {
-            let edge = &shape.edges()[*k];
+        for Route { edge, path, heads } in &self.edges {
+            let edge = &shape.edges()[*edge];
             let kind = edge.kind;
             let mut d = String::new();
             let p = |point: Point| point.add(shift);
@@ -300,16 +314,16 @@ impl Canvas {
                 let _ = write!(d, " S {:.1} {:.1}, {:.1} {:.1}", cn.x, cn.y, pn.x, pn.y);
             }
             let marker = marker_id(kind);
-            let mut heads = String::new();
-            if head.1 {
-                let _ = write!(heads, r#" marker-end="url(#{marker})""#);
+            let mut markers = String::new();
+            if heads.1 {
+                let _ = write!(markers, r#" marker-end="url(#{marker})""#);
             }
-            if head.0 {
-                let _ = write!(heads, r#" marker-start="url(#{marker}-start)""#);
+            if heads.0 {
+                let _ = write!(markers, r#" marker-start="url(#{marker}-start)""#);
             }
             let _ = writeln!(
                 svg,
-                r#"<g class="edge {class}"><title>{from} → {to}</title><path d="{d}" fill="none" stroke="{color}" {stroke}{heads}/></g>"#,
+                r#"<g class="edge {class}"><title>{from} → {to}</title><path d="{d}" fill="none" stroke="{color}" {stroke}{markers}/></g>"#,
                 class = kind_class(kind),
                 from = xml(&edge.from),
                 to = xml(&edge.to),
