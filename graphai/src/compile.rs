@@ -37,6 +37,7 @@ fn edge_text(source: &str, destination: &str) -> String {
 }
 
 pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, GraphCompileError> {
+    let shape = crate::shape::GraphShape::of(&graph);
     let Graph {
         nodes,
         edges,
@@ -223,6 +224,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             state: State::new(state),
             resources,
             last_branch_errors: Mutex::new(Vec::new()),
+            shape,
         }),
     })
 }

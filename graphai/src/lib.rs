@@ -50,6 +50,7 @@ mod builder;
 mod callback;
 mod compile;
 mod compiled;
+mod draw;
 mod error;
 mod exec;
 mod graph_check;
@@ -60,6 +61,7 @@ mod policy;
 mod resource;
 mod run_state;
 mod schema;
+mod shape;
 mod sse_decoder;
 mod state;
 mod sync;
@@ -110,6 +112,7 @@ pub use schema::{FunctionSchema, JsonSchema, OpenAIApi, Parameter, SchemaFn, Str
 /// The JSON Schema crate the function schemas build on, re-exported so that
 /// `#[derive(JsonSchema)]` works with `#[schemars(crate = "graphai::schemars")]`.
 pub use schemars;
+pub use shape::{EdgeKind, GraphShape, ShapeEdge, ShapeNode};
 pub use state::State;
 pub use tool::{
     ArgumentError, IntoArguments, IntoTool, Tool, ToolDef, ToolError, ToolFuture, ToolSet,
