@@ -9,10 +9,12 @@ use serde_json::{Map, Value};
 
 pub use crate::graph_check::*;
 pub use crate::node::{Context, Node, NodeDef, NodeFuture, ParamInfo};
+pub use crate::rules::table_size;
 pub use serde_json;
 
 use crate::callback::Callback;
-use crate::error::{Error, GraphError, json_kind};
+use crate::compile::CompiledGraph;
+use crate::error::{Error, GraphCompileError, GraphError, json_kind};
 use crate::state::State;
 
 /// A type a node parameter can have: anything serde can deserialize from JSON.
@@ -225,5 +227,19 @@ fn invalid(node: &str, found: &str) -> GraphError {
     GraphError::InvalidOutput {
         node: node.to_owned(),
         found: found.to_owned(),
+    }
+}
+
+/// Unwraps the `compile` of a graph that `graph!` already checked.
+///
+/// # Panics
+/// Only if `graph!`'s compile-time checks and `compile` disagree: a graphai bug.
+#[track_caller]
+pub fn compiled(result: Result<CompiledGraph, GraphCompileError>) -> CompiledGraph {
+    match result {
+        Ok(graph) => graph,
+        Err(err) => panic!(
+            "`graph!` checked this graph at compile time but `compile` rejected it ({err}); this is a bug in graphai, please report it"
+        ),
     }
 }

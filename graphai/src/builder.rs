@@ -137,14 +137,10 @@ impl Graph {
     }
 
     /// Adds a node: a `#[node]`/`#[router]` function, or a [`NodeDef`].
+    ///
+    /// Two nodes with one name are an error at `compile`.
     pub fn add_node(mut self, node: impl IntoNode) -> Self {
-        let node = node.into_node();
-        if self.nodes.iter().any(|n| n.name == node.name) {
-            self.problems
-                .push(CompileProblem::DuplicateNode(node.name.into_owned()));
-        } else {
-            self.nodes.push(node);
-        }
+        self.nodes.push(node.into_node());
         self
     }
 

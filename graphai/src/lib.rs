@@ -55,6 +55,7 @@ mod graph_check;
 #[cfg(feature = "openai")]
 pub mod llm;
 mod node;
+mod rules;
 mod run_state;
 mod state;
 
