@@ -158,7 +158,7 @@ fn checks(plan: &Plan, names: &Names) -> Vec<TokenStream> {
     checks
 }
 
-/// `const _: () = if !OK { if let Some(p) = &GRAPH.<question> { panic!(..) } };`,
+/// `const _: () = if !OK { if let Some(p) = &FOUND.<question> { panic!(..) } };`,
 /// with the panic covering `spans` so the error underlines the user's tokens.
 fn check(names: &Names, spans: Spans, question: TokenStream) -> TokenStream {
     let Names { found, ok, .. } = names;
