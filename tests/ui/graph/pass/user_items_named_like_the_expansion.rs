@@ -3,7 +3,7 @@
 //! and used in a branch condition, and nodes are named like the locals the
 //! expansion binds. Everything of graphai is reached through
 //! `::graphai::__private`, and `core` by its absolute path.
-#![allow(dead_code, non_upper_case_globals, non_camel_case_types)]
+#![allow(dead_code, unused_macros, non_upper_case_globals, non_camel_case_types)]
 
 use graphai::{Value, graph, json, node, router};
 
@@ -48,10 +48,10 @@ macro_rules! panic {
 }
 
 fn main() {
-    let compiled = 3;
+    let compiled: u8 = 3;
     let _ = graph! {
         strict: true,
-        max_steps: compiled * 2,
+        max_steps: usize::from(compiled) * 2,
         initial_state: { "x": 1 },
         problem -> nodes => [found, wire];
         problem ~> found if move |_, _| OK && GRAPH + TABLES == compiled;
