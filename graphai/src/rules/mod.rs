@@ -189,7 +189,8 @@ pub struct Summary {
     pub stops: usize,
 }
 
-/// The hash table size [`Scratch::table`] needs for `nodes` nodes and `edges` edges.
+/// The size of the hash table `check` needs (its `Scratch::table`) for
+/// `nodes` nodes and `edges` edges.
 pub const fn table_size(nodes: usize, edges: usize) -> usize {
     let most = if nodes > edges { nodes } else { edges };
     (2 * most + 1).next_power_of_two()
