@@ -315,7 +315,7 @@ async fn a_router_may_only_choose_its_declared_destinations() {
         .expect_err("a router with declared destinations reaches only those");
     assert!(
         err.to_string()
-            .contains("unreachable from the start node `begin`: `two`"),
+            .contains("`two` cannot be reached from the start node `begin`"),
         "{err}"
     );
     let graph = Graph::new()
@@ -580,11 +580,13 @@ fn every_compile_problem_is_reported_at_once() {
     assert_eq!(
         found,
         [
-            "node `first` is added twice: node names must be unique (rename one with `#[node(name = \"..\")]`)",
             "edge `middle` -> `ghost` names `ghost`, which is not a node of this graph: add it with `add_node` first",
-            "`middle` is used as a router but is not one: declare it with `#[router]`, or wire it with `add_edge`",
-            "no end node: mark at least one node `#[node(end)]` or call `set_end_node`",
+            "two nodes are named `first`: if they are one node, use it once, by one path; if not, rename one with `#[node(name = \"..\")]`",
+            // `add_router([first], middle, ..)` adds `first -> middle` again.
+            "the edge `first -> middle` is declared twice: remove one",
+            "`middle` is wired as a router (`=>`, `add_router`) but is not one: declare it with `#[router]`, or wire it with `->` (`add_edge`)",
             "several start nodes: `first`, `second_start`; a graph has exactly one, keep `start` on one of them",
+            "this graph has no end node: runs stop at `second_start`, which has no outgoing edge; mark it `#[node(end)]` (with the builder, `set_end_node` also works)",
         ]
     );
 }
@@ -599,7 +601,9 @@ fn missing_start_and_unreachable_nodes_are_named() {
                 .add_node(last)
                 .add_edge(middle, last)
         ),
-        ["no start node: mark one node `#[node(start)]` or call `set_start_node`"]
+        [
+            "this graph has no start node: mark the node where runs begin `#[node(start)]` (with the builder, `set_start_node` also works)"
+        ]
     );
     let err = Graph::new()
         .add_node(first)
@@ -613,12 +617,12 @@ fn missing_start_and_unreachable_nodes_are_named() {
         err.problems(),
         [CompileProblem::Unreachable {
             start: "first".into(),
-            nodes: vec!["island".into(), "middle".into()],
+            nodes: vec!["middle".into(), "island".into()],
         }]
     );
     assert_eq!(
         err.to_string(),
-        "graph does not compile: unreachable from the start node `first`: `island`, `middle`; connect them or remove them"
+        "graph does not compile: `middle`, `island` cannot be reached from the start node `first`: add edges into them, or remove them from the graph"
     );
 }
 
@@ -664,7 +668,7 @@ fn strict_compile_rejects_cycles_and_names_them() {
         .expect_err("strict rejects the cycle");
     assert_eq!(
         err.to_string(),
-        "graph does not compile: cycle (not allowed by `compile_strict`): middle -> island -> middle"
+        "graph does not compile: cycle `middle -> island -> middle`: strict mode (`strict: true`, `compile_strict`) forbids cycles; remove an edge of the cycle, or drop strict mode"
     );
 }
 

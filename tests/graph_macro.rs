@@ -504,3 +504,77 @@ async fn every_form_together_matches_the_builder() {
             .unwrap();
     }
 }
+
+/// Defect 1: a join after two router loops must run whatever order the nodes
+/// first appear in (the join finder used to cache "no join" for a node while
+/// its router was still being visited).
+mod looping_routers {
+    // Used by `graph!` only, which names the node types: the `fn` each
+    // `#[node]` also defines (for the builder) goes unused.
+    #![allow(dead_code)]
+
+    use super::*;
+
+    #[node(start)]
+    pub async fn fork() -> Value {
+        json!({})
+    }
+
+    #[node]
+    pub async fn wa(#[default(0)] na: i64) -> Value {
+        json!({ "na": na + 1 })
+    }
+
+    #[node]
+    pub async fn wb(#[default(0)] nb: i64) -> Value {
+        json!({ "nb": nb + 1 })
+    }
+
+    #[router]
+    pub async fn ra(na: i64) -> Value {
+        json!({ "choice": if na >= 3 { "da" } else { "wa" } })
+    }
+
+    #[router]
+    pub async fn rb(nb: i64) -> Value {
+        json!({ "choice": if nb >= 2 { "db" } else { "wb" } })
+    }
+
+    #[node]
+    pub async fn da() -> Value {
+        json!({ "da": true })
+    }
+
+    #[node]
+    pub async fn db() -> Value {
+        json!({ "db": true })
+    }
+
+    #[node(end)]
+    pub async fn fin(na: i64, nb: i64) -> Value {
+        json!({ "fin": [na, nb] })
+    }
+}
+
+#[tokio::test]
+async fn defect_1_a_join_after_router_loops_runs_whatever_order_nodes_appear_in() {
+    use looping_routers::*;
+    let routers_first = graph! {
+        max_steps: 50,
+        ra => [wa, da]; wa -> ra;
+        rb => [wb, db]; wb -> rb;
+        fork -> [wa, wb];
+        [da, db] -> join(fin);
+    };
+    let fork_first = graph! {
+        max_steps: 50,
+        fork -> [wa, wb];
+        ra => [wa, da]; wa -> ra;
+        rb => [wb, db]; wb -> rb;
+        [da, db] -> join(fin);
+    };
+    for graph in [routers_first, fork_first] {
+        let result = graph.execute(json!({})).await.expect("runs");
+        assert_eq!(result.get("fin"), Some(&json!([3, 2])), "{result:?}");
+    }
+}

@@ -15,10 +15,12 @@ pub use crate::schema::{FunctionSchema, SchemaFn, StructSchema};
 pub use crate::tool::{Tool, ToolDef, ToolFuture};
 pub use core::time::Duration;
 pub use schemars;
+pub use crate::rules::table_size;
 pub use serde_json;
 
 use crate::callback::Callback;
-use crate::error::{Error, GraphError, json_kind};
+use crate::compile::CompiledGraph;
+use crate::error::{Error, GraphCompileError, GraphError, json_kind};
 use crate::state::State;
 
 /// A type a node parameter can have: anything serde can deserialize from JSON.
@@ -364,4 +366,18 @@ pub fn enum_json_schema(description: &str, values: &[&str]) -> schemars::Schema 
         object.insert("description".into(), description.into());
     }
     schemars::Schema::from(object)
+}
+
+/// Unwraps the `compile` of a graph that `graph!` already checked.
+///
+/// # Panics
+/// Only if `graph!`'s compile-time checks and `compile` disagree: a graphai bug.
+#[track_caller]
+pub fn compiled(result: Result<CompiledGraph, GraphCompileError>) -> CompiledGraph {
+    match result {
+        Ok(graph) => graph,
+        Err(err) => panic!(
+            "`graph!` checked this graph at compile time but `compile` rejected it ({err}); this is a bug in graphai, please report it"
+        ),
+    }
 }

@@ -172,14 +172,10 @@ impl Graph {
     }
 
     /// Adds a node: a `#[node]`/`#[router]` function, or a [`NodeDef`].
+    ///
+    /// Two nodes with one name are an error at `compile`.
     pub fn add_node(mut self, node: impl IntoNode) -> Self {
-        let node = node.into_node();
-        if self.nodes.iter().any(|n| n.name == node.name) {
-            self.problems
-                .push(CompileProblem::DuplicateNode(node.name.into_owned()));
-        } else {
-            self.nodes.push(node);
-        }
+        self.nodes.push(node.into_node());
         self
     }
 
@@ -307,8 +303,11 @@ impl Graph {
     ///
     /// # Errors
     /// A [`GraphCompileError`] listing every problem: those found while
-    /// building, no nodes, no or several start nodes, no end node, unknown
-    /// names in edges, nodes the start node cannot reach.
+    /// building, no nodes, two nodes with one name, unknown names in edges,
+    /// an edge added twice, `add_router` on a node that is not a router, no or
+    /// several start nodes, no end node, nodes the start node cannot reach, a
+    /// join that no fan-out leads into. These are the rules `graph!` checks at
+    /// compile time, and the messages are the same.
     pub fn compile(self) -> Result<CompiledGraph, GraphCompileError> {
         compile::compile(self, false)
     }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::rules::text::{self, render};
+
 /// The error type a node returns: any error, boxed.
 ///
 /// Nodes may return `Result<_, E>` for any `E` that converts into this
@@ -296,6 +298,9 @@ impl fmt::Display for GraphCompileError {
 impl std::error::Error for GraphCompileError {}
 
 /// One mistake in a graph's wiring. Every variant names the node(s) involved.
+///
+/// The wiring rules and their messages are shared with `graph!`, which
+/// reports the same mistakes, in the same words, at compile time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CompileProblem {
@@ -303,9 +308,7 @@ pub enum CompileProblem {
     #[error("the graph has no nodes: add some with `add_node`")]
     NoNodes,
     /// Two nodes share one name.
-    #[error(
-        "node `{0}` is added twice: node names must be unique (rename one with `#[node(name = \"..\")]`)"
-    )]
+    #[error("{}", render(|w| text::name_taken_twice(w, .0)))]
     DuplicateNode(String),
     /// An edge names a node that was never added.
     #[error(
@@ -318,30 +321,49 @@ pub enum CompileProblem {
         name: String,
     },
     /// No node is marked `start` and none was set with `set_start_node`.
-    #[error("no start node: mark one node `#[node(start)]` or call `set_start_node`")]
+    #[error("{}", render(text::no_start))]
     NoStartNode,
     /// More than one node is marked `start`.
-    #[error("several start nodes: {}; a graph has exactly one, keep `start` on one of them", quoted(.0))]
+    #[error("{}", render(|w| text::several_starts(w, &strs(.0))))]
     MultipleStartNodes(Vec<String>),
     /// No node is marked `end`.
-    #[error("no end node: mark at least one node `#[node(end)]` or call `set_end_node`")]
-    NoEndNode,
+    #[error("{}", render(|w| text::no_end(w, &strs(.stops))))]
+    NoEndNode {
+        /// The nodes where runs stop: no regular or join edge leaves them and
+        /// they are not routers. Empty when every node is a router.
+        stops: Vec<String>,
+    },
     /// `add_router` was given a node that is not a router.
-    #[error(
-        "`{0}` is used as a router but is not one: declare it with `#[router]`, or wire it with `add_edge`"
-    )]
+    #[error("{}", render(|w| text::not_a_router(w, .0)))]
     NotARouter(String),
     /// Nodes that no path from the start node reaches.
-    #[error("unreachable from the start node `{start}`: {}; connect them or remove them", quoted(.nodes))]
+    #[error("{}", render(|w| text::unreachable(w, .start, &strs(.nodes))))]
     Unreachable {
         /// The start node.
         start: String,
-        /// The nodes no path reaches, sorted by name.
+        /// The nodes no path reaches, in the order they were added.
         nodes: Vec<String>,
     },
-    /// A cycle, found by `compile_strict`.
-    #[error("cycle (not allowed by `compile_strict`): {}", .0.join(" -> "))]
+    /// A cycle, found by `compile_strict`: the nodes along it, with the
+    /// first repeated at the end.
+    #[error("{}", render(|w| text::cycle(w, strs(.0).split_last().map_or(&[][..], |(_, path)| path))))]
     Cycle(Vec<String>),
+    /// The same edge was added twice.
+    #[error("{}", render(|w| { w.push(.edge); text::declared_twice(w) }))]
+    DuplicateEdge {
+        /// The edge, described (``the edge `a -> b` ``, ``the branch `a ~> b` ``,
+        /// `` `a` joining into `d` ``).
+        edge: String,
+    },
+    /// A join that no fan-out leads into: its sources never run as parallel
+    /// branches, so its destination would never run.
+    #[error("{}", render(|w| text::join_without_fork(w, &strs(.sources), .destination)))]
+    JoinWithoutFork {
+        /// The join's sources.
+        sources: Vec<String>,
+        /// The join's destination.
+        destination: String,
+    },
     /// `initial_state` was given something other than a JSON object.
     #[error("`initial_state` must be a JSON object, got {0}: pass `json!({{ \"key\": value }})`")]
     InvalidInitialState(&'static str),
@@ -367,12 +389,8 @@ pub enum CompileProblem {
     },
 }
 
-fn quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+fn strs(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
 }
 
 /// A short name for a JSON value's type, for error messages.

@@ -1,18 +1,23 @@
-//! What `graph!` expands to: the node handles its builder calls take, and the
-//! const fns that check the wiring at compile time.
+//! What `graph!` expands to: the tables of its wiring, checked at compile time
+//! by the rules [`Graph::compile`] runs, and turned into a [`Graph`] at run time.
 //!
 //! A function-like macro cannot see the items it names, so `graph!` writes the
 //! wiring down as a `const` [`Wiring`] built from each node's associated consts
-//! ([`Node::IS_START`], ..) and asserts on the answers of the methods here, in
-//! `const` items spanned at the user's tokens. The rules are those of
-//! `compile.rs`, so a graph that passes them also passes [`Graph::compile`].
+//! ([`Node::IS_START`], ..), runs [`Wiring::check`] (the shared rules, over the
+//! const's arrays) and asserts on the answers of [`Checked`]'s methods in
+//! `const` items spanned at the user's tokens. At run time a `static` copy of
+//! the same tables feeds [`wire`], so the generated function stays small
+//! however large the graph.
 
 use std::borrow::Cow;
 
 pub use crate::builder::{Branch, Graph};
-use crate::compile::CompiledGraph;
-use crate::error::GraphCompileError;
 use crate::node::{IntoNode, Node, NodeDef, NodeRef};
+pub use crate::rules::{Edge, Kind, RouterUse};
+use crate::rules::{
+    Found, NONE, Report, RuleNode, Scratch, StartBy, Summary, Tables, check, table_size,
+    text::{self, Writer},
+};
 
 /// A type `graph!` can wire: anything implementing [`Node`].
 #[diagnostic::on_unimplemented(
@@ -53,6 +58,16 @@ impl GraphNode {
             def: NodeDef::of::<N>,
         }
     }
+
+    const fn rule(&self) -> RuleNode<'static> {
+        RuleNode {
+            name: self.name,
+            label: self.path,
+            start: self.start,
+            end: self.end,
+            router: self.router,
+        }
+    }
 }
 
 impl IntoNode for GraphNode {
@@ -67,128 +82,164 @@ impl NodeRef for GraphNode {
     }
 }
 
-/// The sources of `add_router` for a router whose incoming edges are declared
-/// elsewhere.
-pub const NO_SOURCES: [GraphNode; 0] = [];
-
-/// The wiring of a `graph!`: its nodes in order of first appearance, and its
-/// edges as indices into `nodes`.
-pub struct Wiring<const N: usize, const E: usize> {
+/// The wiring of a `graph!`: its nodes in order of first appearance, its
+/// edges by index in the order the builder takes them (regular edges as
+/// written, then the joins, then the branches), and its router uses.
+pub struct Wiring<const N: usize, const E: usize, const U: usize> {
     /// The nodes.
     pub nodes: [GraphNode; N],
-    /// The edges, `(from, to)`: first the regular ones (`->`, `=>`: the
-    /// runtime's successors and router destinations), then joins and branches,
-    /// which count for reachability and cycles only.
-    pub edges: [(usize, usize); E],
-    /// How many of `edges` are regular.
-    pub next: usize,
+    /// The edges.
+    pub edges: [Edge; E],
+    /// Each node used before `=>` or `->`, once per arrow.
+    pub uses: [RouterUse; U],
 }
 
-const NEW: u8 = 0;
-const OPEN: u8 = 1;
-const DONE: u8 = 2;
-
-impl<const N: usize, const E: usize> Wiring<N, E> {
-    /// Works out, once, everything the checks ask: start nodes, reachability,
-    /// names taken twice, and the edges that close cycles. Linear in the size
-    /// of the graph, but for the name comparisons.
-    pub const fn check(self) -> Checked<N, E> {
-        // The edges out of each node, in declaration order: `order[first[u]..][..count[u]]`.
-        let mut count = [0; N];
-        let mut k = 0;
-        while k < E {
-            count[self.edges[k].0] += 1;
-            k += 1;
-        }
-        let mut first = [0; N];
-        let mut u = 1;
+impl<const N: usize, const E: usize, const U: usize> Wiring<N, E, U> {
+    /// Runs the rules. `H`, the size of a hash table, is [`table_size`]`(N, E)`
+    /// (or a larger power of two).
+    pub const fn check<const H: usize>(&self, strict: bool) -> Checked<N, E, U> {
+        let blank = RuleNode {
+            name: "",
+            label: "",
+            start: false,
+            end: false,
+            router: false,
+        };
+        let mut nodes = [blank; N];
+        let mut u = 0;
         while u < N {
-            first[u] = first[u - 1] + count[u - 1];
+            nodes[u] = self.nodes[u].rule();
             u += 1;
         }
-        let mut order = [0; E];
-        let mut fill = first;
-        k = 0;
-        while k < E {
-            let from = self.edges[k].0;
-            order[fill[from]] = k;
-            fill[from] += 1;
-            k += 1;
-        }
-
-        let mut starts = 0;
-        let mut start = 0;
-        let mut has_end = false;
-        let mut same_name_as = [None; N];
-        u = 0;
-        while u < N {
-            if self.nodes[u].start {
-                starts += 1;
-                start = u;
-            }
-            has_end |= self.nodes[u].end;
-            let mut earlier = 0;
-            while earlier < u && same_name_as[u].is_none() {
-                if str_eq(self.nodes[earlier].name, self.nodes[u].name) {
-                    same_name_as[u] = Some(earlier);
-                }
-                earlier += 1;
-            }
-            u += 1;
-        }
-        let start = if starts == 1 { Some(start) } else { None };
-
         let mut checked = Checked {
-            wiring: self,
-            starts,
-            start,
-            has_end,
-            same_name_as,
+            nodes,
+            edges: self.edges,
+            uses: self.uses,
+            strict,
+            same_name_as: [NONE; N],
             reached: [false; N],
             parent: [0; N],
+            stops: [false; N],
+            repeats: [false; E],
             closes_cycle: [false; E],
+            join_destination: [NONE; E],
+            fed: [false; E],
+            summary: Summary {
+                starts: 0,
+                start: NONE,
+                has_end: false,
+                joins: 0,
+                stops: 0,
+            },
         };
-        if let Some(start) = start {
-            checked.reached = checked.reach(start, &first, &count, &order);
-        }
-        checked.find_cycles(&first, &count, &order);
+        assert!(
+            H.is_power_of_two() && H >= table_size(N, E),
+            "`H` must be a power of two of at least `table_size(N, E)`"
+        );
+        let (mut join_of, mut first, mut count, mut stack) = ([NONE; N], [0; N], [0; N], [0; N]);
+        let (mut cursor, mut post, mut join_first, mut mark) = ([0; N], [0; N], [NONE; N], [0; N]);
+        let (mut order, mut table) = ([0; E], [0; H]);
+        let tables = Tables {
+            nodes: &checked.nodes,
+            edges: &checked.edges,
+            uses: &checked.uses,
+            start: StartBy::Flags,
+            strict,
+        };
+        checked.summary = check(
+            &tables,
+            &mut Found {
+                same_name_as: &mut checked.same_name_as,
+                reached: &mut checked.reached,
+                parent: &mut checked.parent,
+                join_of: &mut join_of,
+                repeats: &mut checked.repeats,
+                closes_cycle: &mut checked.closes_cycle,
+                join_destination: &mut checked.join_destination,
+                fed: &mut checked.fed,
+                stops: &mut checked.stops,
+            },
+            &mut Scratch {
+                first: &mut first,
+                count: &mut count,
+                order: &mut order,
+                stack: &mut stack,
+                cursor: &mut cursor,
+                mark: &mut mark,
+                post: &mut post,
+                join_first: &mut join_first,
+                table: &mut table,
+            },
+        );
         checked
     }
 }
 
-/// A [`Wiring`] and what [`Wiring::check`] found out about it.
-pub struct Checked<const N: usize, const E: usize> {
-    /// The wiring.
-    pub wiring: Wiring<N, E>,
-    starts: usize,
-    /// The start node, when exactly one node is marked `start`.
-    start: Option<usize>,
-    has_end: bool,
-    /// For each node, an earlier node with the same name.
-    same_name_as: [Option<usize>; N],
-    /// The nodes the start node reaches.
+/// A [`Wiring`] and what the rules found in it; its methods are the
+/// questions `graph!`'s const items ask, each answering with the message of
+/// [`CompileProblem`](crate::CompileProblem) for the same mistake.
+pub struct Checked<const N: usize, const E: usize, const U: usize> {
+    nodes: [RuleNode<'static>; N],
+    edges: [Edge; E],
+    uses: [RouterUse; U],
+    strict: bool,
+    same_name_as: [usize; N],
     reached: [bool; N],
-    /// Each node's parent in the depth-first walk of `find_cycles`.
     parent: [usize; N],
-    /// The back edges of that walk: each cycle has at least one.
+    stops: [bool; N],
+    repeats: [bool; E],
     closes_cycle: [bool; E],
+    join_destination: [usize; E],
+    fed: [bool; E],
+    summary: Summary,
 }
 
-impl<const N: usize, const E: usize> Checked<N, E> {
-    /// A router without declared destinations may choose any node.
-    const fn routes_anywhere(
-        &self,
-        node: usize,
-        first: &[usize; N],
-        count: &[usize; N],
-        order: &[usize; E],
-    ) -> bool {
-        if !self.wiring.nodes[node].router {
+impl<const N: usize, const E: usize, const U: usize> Checked<N, E, U> {
+    const fn report(&self) -> Report<'_> {
+        Report {
+            t: Tables {
+                nodes: &self.nodes,
+                edges: &self.edges,
+                uses: &self.uses,
+                start: StartBy::Flags,
+                strict: self.strict,
+            },
+            same_name_as: &self.same_name_as,
+            reached: &self.reached,
+            parent: &self.parent,
+            repeats: &self.repeats,
+            closes_cycle: &self.closes_cycle,
+            fed: &self.fed,
+            join_destination: &self.join_destination,
+            stops: &self.stops,
+            summary: self.summary,
+        }
+    }
+
+    /// Whether the graph passes every rule (then no other method has
+    /// anything to say, and the const items need not ask).
+    pub const fn ok(&self) -> bool {
+        let r = self.report();
+        if r.no_start() || r.summary.starts > 1 || r.no_end() {
             return false;
         }
+        let mut u = 0;
+        while u < N {
+            if r.name_taken_by(u).is_some() || r.unreachable(u) {
+                return false;
+            }
+            u += 1;
+        }
+        let mut k = 0;
+        while k < E {
+            if r.repeated(k) || r.closes_cycle(k) || r.join_without_fork(k) {
+                return false;
+            }
+            k += 1;
+        }
         let mut i = 0;
-        while i < count[node] {
-            if order[first[node] + i] < self.wiring.next {
+        while i < U {
+            if r.misused(i) {
                 return false;
             }
             i += 1;
@@ -196,480 +247,228 @@ impl<const N: usize, const E: usize> Checked<N, E> {
         true
     }
 
-    /// The nodes some path from `from` reaches, `from` included.
-    const fn reach(
-        &self,
-        from: usize,
-        first: &[usize; N],
-        count: &[usize; N],
-        order: &[usize; E],
-    ) -> [bool; N] {
-        let mut seen = [false; N];
-        let mut stack = [0; N];
-        seen[from] = true;
-        stack[0] = from;
-        let mut top = 1;
-        while top > 0 {
-            top -= 1;
-            let node = stack[top];
-            let anywhere = self.routes_anywhere(node, first, count, order);
-            let fanout = if anywhere { N } else { count[node] };
-            let mut i = 0;
-            while i < fanout {
-                let to = if anywhere {
-                    i
-                } else {
-                    self.wiring.edges[order[first[node] + i]].1
-                };
-                if !seen[to] {
-                    seen[to] = true;
-                    stack[top] = to;
-                    top += 1;
-                }
-                i += 1;
-            }
-        }
-        seen
-    }
-
-    /// A depth-first walk from the start node, then from each node in order,
-    /// marking its back edges in `closes_cycle`.
-    const fn find_cycles(&mut self, first: &[usize; N], count: &[usize; N], order: &[usize; E]) {
-        let mut mark = [NEW; N];
-        let mut next_edge = *first;
-        let mut path = [0; N];
-        let mut round = 0;
-        while round <= N {
-            let root = match (round, self.start) {
-                (0, Some(start)) => start,
-                (0, None) => 0,
-                (n, _) => n - 1,
+    /// The labels of the nodes `pick` selects, in order, into `into`;
+    /// returns how many.
+    const fn labels(&self, pick: Pick, into: &mut [&'static str; N]) -> usize {
+        let r = self.report();
+        let mut len = 0;
+        let mut u = 0;
+        while u < N {
+            let picked = match pick {
+                Pick::Starts => r.one_of_several_starts(u),
+                Pick::Stops => r.stops_here(u),
+                Pick::Unreachable => r.unreachable(u),
             };
-            round += 1;
-            if mark[root] != NEW {
-                continue;
+            if picked {
+                into[len] = self.nodes[u].label;
+                len += 1;
             }
-            mark[root] = OPEN;
-            self.parent[root] = root;
-            path[0] = root;
-            let mut depth = 1;
-            while depth > 0 {
-                let node = path[depth - 1];
-                if next_edge[node] == first[node] + count[node] {
-                    mark[node] = DONE;
-                    depth -= 1;
-                    continue;
-                }
-                let k = order[next_edge[node]];
-                next_edge[node] += 1;
-                let to = self.wiring.edges[k].1;
-                if mark[to] == NEW {
-                    mark[to] = OPEN;
-                    self.parent[to] = node;
-                    path[depth] = to;
-                    depth += 1;
-                } else if mark[to] == OPEN {
-                    self.closes_cycle[k] = true;
-                }
-            }
+            u += 1;
         }
+        len
     }
 
-    /// Whether some node is marked `start`.
-    pub const fn has_start(&self) -> bool {
-        self.starts > 0
-    }
-
-    /// Whether some node is marked `end`.
-    pub const fn has_end(&self) -> bool {
-        self.has_end
-    }
-
-    /// Whether node `node` is a router.
-    pub const fn is_router(&self, node: usize) -> bool {
-        self.wiring.nodes[node].router
-    }
-
-    /// Whether each of `nodes` is a router.
-    pub const fn all_routers(&self, nodes: &[usize]) -> bool {
-        let mut i = 0;
-        while i < nodes.len() {
-            if !self.is_router(nodes[i]) {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    }
-
-    /// What is wrong with node `node`, if anything: it has the name of an
+    /// What is wrong with node `node`, if anything: its name is taken by an
     /// earlier node, it is one of several start nodes, or the start node does
     /// not reach it.
-    pub const fn problem(&self, node: usize) -> Option<Message> {
-        let nodes = &self.wiring.nodes;
-        let this = &nodes[node];
-        if let Some(earlier) = self.same_name_as[node] {
-            return Some(
-                Message::new()
-                    .push("node name ")
-                    .code(this.name)
-                    .push(" is taken twice, by ")
-                    .code(nodes[earlier].path)
-                    .push(" and ")
-                    .code(this.path)
-                    .push(": if they are one node, write it one way; if not, rename one with `#[node(name = \"..\")]`"),
-            );
-        }
-        if this.start && self.starts > 1 {
-            let mut message = Message::new().push("several start nodes: ");
-            let mut listed = 0;
-            let mut i = 0;
-            while i < N {
-                if nodes[i].start {
-                    if listed > 0 {
-                        message = message.push(", ");
-                    }
-                    message = message.code(nodes[i].path);
-                    listed += 1;
-                }
-                i += 1;
-            }
-            return Some(message.push("; a graph has exactly one, keep `start` on one of them"));
-        }
-        if let Some(start) = self.start
-            && !self.reached[node]
-        {
-            return Some(
-                Message::new()
-                    .code(this.path)
-                    .push(" cannot be reached from the start node ")
-                    .code(nodes[start].path)
-                    .push(": add an edge into it, or remove it from the graph"),
-            );
-        }
-        None
-    }
-
-    /// The cycle that edge `edge` closes, if it is one of the back edges
-    /// [`Wiring::check`] found: every cycle has at least one, and an edge
-    /// that is not one gets `None`, so each cycle is reported once or a few
-    /// times, not once per edge.
-    pub const fn cycle(&self, edge: usize) -> Option<Message> {
-        if !self.closes_cycle[edge] {
+    pub const fn node_problem(&self, node: usize) -> Option<Message> {
+        let r = self.report();
+        let mut names = [""; N];
+        let mut m = Message::new();
+        let mut w = Writer::new(&mut m.bytes);
+        if r.name_taken_by(node).is_some() {
+            text::name_taken_twice(&mut w, self.nodes[node].name);
+        } else if r.one_of_several_starts(node) {
+            let len = self.labels(Pick::Starts, &mut names);
+            text::several_starts(&mut w, names.split_at(len).0);
+        } else if r.unreachable(node) {
+            let len = self.labels(Pick::Unreachable, &mut names);
+            let start = self.nodes[self.summary.start].label;
+            text::unreachable(&mut w, start, names.split_at(len).0);
+        } else {
             return None;
         }
-        let (from, to) = self.wiring.edges[edge];
-        // The walk's path from `to` down to `from`, read upwards from `from`.
-        let mut upwards = [0; N];
+        m.len = w.finish();
+        Some(m)
+    }
+
+    /// With no end node, whether runs stop at node `node`.
+    pub const fn stop_problem(&self, node: usize) -> Option<Message> {
+        let r = self.report();
+        if !r.no_end() || !r.stops_here(node) {
+            return None;
+        }
+        let mut names = [""; N];
+        let len = self.labels(Pick::Stops, &mut names);
+        let mut m = Message::new();
+        let mut w = Writer::new(&mut m.bytes);
+        text::no_end(&mut w, names.split_at(len).0);
+        m.len = w.finish();
+        Some(m)
+    }
+
+    /// No node is marked `start`.
+    pub const fn no_start(&self) -> Option<Message> {
+        if !self.report().no_start() {
+            return None;
+        }
+        let mut m = Message::new();
+        let mut w = Writer::new(&mut m.bytes);
+        text::no_start(&mut w);
+        m.len = w.finish();
+        Some(m)
+    }
+
+    /// No node is marked `end`, and no node is where runs stop (every node is
+    /// a router): otherwise [`stop_problem`](Self::stop_problem) blames those.
+    pub const fn no_end(&self) -> Option<Message> {
+        if !self.report().no_end() || self.summary.stops > 0 {
+            return None;
+        }
+        let mut m = Message::new();
+        let mut w = Writer::new(&mut m.bytes);
+        text::no_end(&mut w, &[]);
+        m.len = w.finish();
+        Some(m)
+    }
+
+    /// What is wrong with router use `i`: `=>` from a node that is not a
+    /// router, or `->` from a router.
+    pub const fn use_problem(&self, i: usize) -> Option<Message> {
+        if !self.report().misused(i) {
+            return None;
+        }
+        let used = &self.uses[i];
+        let label = self.nodes[used.node].label;
+        let mut m = Message::new();
+        let mut w = Writer::new(&mut m.bytes);
+        if used.routed {
+            text::not_a_router(&mut w, label);
+        } else {
+            text::router_with_plain_edge(&mut w, label);
+        }
+        m.len = w.finish();
+        Some(m)
+    }
+
+    /// What is wrong with edge `k`: it repeats an earlier edge, or (strict)
+    /// it closes a cycle.
+    pub const fn edge_problem(&self, k: usize) -> Option<Message> {
+        let r = self.report();
+        let edge = &self.edges[k];
+        let mut m = Message::new();
+        let mut w = Writer::new(&mut m.bytes);
+        if r.repeated(k) {
+            let (from, to) = (&self.nodes[edge.from], &self.nodes[edge.to]);
+            text::edge(&mut w, edge.kind, from.router, from.label, to.label);
+            text::declared_twice(&mut w);
+        } else if r.closes_cycle(k) {
+            let mut path = [0; N];
+            let mut names = [""; N];
+            let len = r.cycle_path(k, &mut path);
+            let mut i = 0;
+            while i < len {
+                names[i] = self.nodes[path[i]].label;
+                i += 1;
+            }
+            text::cycle(&mut w, names.split_at(len).0);
+        } else {
+            return None;
+        }
+        m.len = w.finish();
+        Some(m)
+    }
+
+    /// What is wrong with join number `j`: no fan-out leads into it.
+    pub const fn join_problem(&self, j: usize) -> Option<Message> {
+        if !self.report().join_without_fork(j) {
+            return None;
+        }
+        let mut sources = [""; N];
         let mut len = 0;
-        let mut node = from;
-        while node != to {
-            upwards[len] = node;
-            len += 1;
-            node = self.parent[node];
+        let mut k = 0;
+        while k < E {
+            if let Kind::Join(of) = self.edges[k].kind
+                && of == j
+            {
+                sources[len] = self.nodes[self.edges[k].from].label;
+                len += 1;
+            }
+            k += 1;
         }
-        let mut message = Message::new()
-            .push("this edge closes the cycle `")
-            .push(self.wiring.nodes[to].path);
-        while len > 0 {
-            len -= 1;
-            message = message
-                .push(" -> ")
-                .push(self.wiring.nodes[upwards[len]].path);
-        }
-        Some(message.push(" -> ").push(self.wiring.nodes[to].path).push(
-            "`, and `strict: true` forbids cycles: remove an edge of the cycle, or drop `strict: true`",
-        ))
+        let destination = self.nodes[self.join_destination[j]].label;
+        let mut m = Message::new();
+        let mut w = Writer::new(&mut m.bytes);
+        text::join_without_fork(&mut w, sources.split_at(len).0, destination);
+        m.len = w.finish();
+        Some(m)
     }
 }
 
-const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
+#[derive(Clone, Copy)]
+enum Pick {
+    Starts,
+    Stops,
+    Unreachable,
 }
 
-/// A compile-time error message, built by const fns into a fixed buffer.
+/// A compile-time error message, written into a fixed buffer (a longer one
+/// ends with `...`).
 pub struct Message {
     bytes: [u8; Message::CAPACITY],
     len: usize,
-    full: bool,
 }
 
 impl Message {
     const CAPACITY: usize = 600;
-    const ELLIPSIS: &'static str = "...";
 
     const fn new() -> Self {
         Self {
             bytes: [0; Self::CAPACITY],
             len: 0,
-            full: false,
         }
-    }
-
-    /// Appends `text`; past the capacity, cuts at a char boundary and ends
-    /// with `...`.
-    const fn push(mut self, text: &str) -> Self {
-        let text = text.as_bytes();
-        let room = Self::CAPACITY - Self::ELLIPSIS.len();
-        let mut i = 0;
-        while i < text.len() && !self.full {
-            if self.len == room {
-                // Cutting inside a char: drop its bytes written so far.
-                if is_continuation(text[i]) {
-                    while is_continuation(self.bytes[self.len - 1]) {
-                        self.len -= 1;
-                    }
-                    self.len -= 1;
-                }
-                let dots = Self::ELLIPSIS.as_bytes();
-                let mut d = 0;
-                while d < dots.len() {
-                    self.bytes[self.len] = dots[d];
-                    self.len += 1;
-                    d += 1;
-                }
-                self.full = true;
-            } else {
-                self.bytes[self.len] = text[i];
-                self.len += 1;
-                i += 1;
-            }
-        }
-        self
-    }
-
-    /// Appends `text` in backticks.
-    const fn code(self, text: &str) -> Self {
-        self.push("`").push(text).push("`")
     }
 
     /// The message.
     pub const fn as_str(&self) -> &str {
         match std::str::from_utf8(self.bytes.split_at(self.len).0) {
             Ok(text) => text,
-            // `push` only cuts at char boundaries.
+            // `Writer::finish` only cuts at char boundaries.
             Err(_) => "",
         }
     }
 }
 
-/// Unwraps the `compile` of a graph that `graph!` already checked.
-///
-/// # Panics
-/// Only if `graph!`'s compile-time checks and `compile` disagree: a graphai bug.
-#[track_caller]
-pub fn compiled(result: Result<CompiledGraph, GraphCompileError>) -> CompiledGraph {
-    match result {
-        Ok(graph) => graph,
-        Err(err) => panic!(
-            "`graph!` checked this graph at compile time but `compile` rejected it ({err}); this is a bug in graphai, please report it"
-        ),
+/// The builder calls for `nodes` and `edges`: each node, the regular edges and
+/// the joins in order, and a router registration for each `=>` in `uses`.
+/// Branch edges, which may carry conditions, are added by the expansion.
+pub fn wire(mut graph: Graph, nodes: &[GraphNode], edges: &[Edge], uses: &[RouterUse]) -> Graph {
+    graph
+        .nodes
+        .extend(nodes.iter().map(|node| node.into_node()));
+    let name = |i: usize| Cow::Borrowed(nodes[i].name);
+    let mut joins: Vec<(Vec<Cow<'static, str>>, Cow<'static, str>)> = Vec::new();
+    for edge in edges {
+        match edge.kind {
+            Kind::Next => graph.edges.push((name(edge.from), name(edge.to))),
+            Kind::Join(j) => {
+                if joins.len() <= j {
+                    joins.resize_with(j + 1, || (Vec::new(), Cow::Borrowed("")));
+                }
+                joins[j].0.push(name(edge.from));
+                joins[j].1 = name(edge.to);
+            }
+            Kind::Branch => {}
+        }
     }
-}
-
-const fn is_continuation(byte: u8) -> bool {
-    byte & 0xC0 == 0x80
+    graph.joins.extend(joins);
+    graph.routers.extend(
+        uses.iter()
+            .filter(|used| used.routed)
+            .map(|used| name(used.node)),
+    );
+    graph
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn def() -> NodeDef {
-        unreachable!("these tests never build the graph")
-    }
-
-    /// `name` with flags among `start`, `end`, `router`.
-    const fn node(name: &'static str, start: bool, end: bool, router: bool) -> GraphNode {
-        GraphNode {
-            path: name,
-            name,
-            start,
-            end,
-            router,
-            def,
-        }
-    }
-
-    const fn plain(name: &'static str) -> GraphNode {
-        node(name, false, false, false)
-    }
-
-    /// `next` regular edges, then `side` joins and branches.
-    fn checked<const N: usize, const E: usize>(
-        nodes: [GraphNode; N],
-        next: &[(usize, usize)],
-        side: &[(usize, usize)],
-    ) -> Checked<N, E> {
-        let mut edges = [(0, 0); E];
-        for (k, &edge) in next.iter().chain(side).enumerate() {
-            edges[k] = edge;
-        }
-        Wiring {
-            nodes,
-            edges,
-            next: next.len(),
-        }
-        .check()
-    }
-
-    fn problems<const N: usize, const E: usize>(checked: &Checked<N, E>) -> Vec<Option<String>> {
-        (0..N)
-            .map(|i| checked.problem(i).map(|m| m.as_str().to_owned()))
-            .collect()
-    }
-
-    fn cycles<const N: usize, const E: usize>(checked: &Checked<N, E>) -> Vec<Option<String>> {
-        (0..E)
-            .map(|k| checked.cycle(k).map(|m| m.as_str().to_owned()))
-            .collect()
-    }
-
-    const START: GraphNode = node("begin", true, false, false);
-    const END: GraphNode = node("finish", false, true, false);
-    const ROUTER: GraphNode = node("choose", false, false, true);
-
-    #[test]
-    fn a_wired_graph_has_no_problems() {
-        let wiring = checked::<_, 4>(
-            [START, plain("a"), plain("b"), END],
-            &[(0, 1), (0, 2)],
-            &[(1, 3), (2, 3)],
-        );
-        assert_eq!(problems(&wiring), [None, None, None, None]);
-        assert!(wiring.has_start() && wiring.has_end());
-    }
-
-    #[test]
-    fn names_the_node_the_start_node_cannot_reach() {
-        let wiring = checked::<_, 2>([START, END, plain("orphan")], &[(0, 1), (2, 1)], &[]);
-        assert_eq!(
-            problems(&wiring)[2].as_deref(),
-            Some(
-                "`orphan` cannot be reached from the start node `begin`: add an edge into it, or remove it from the graph"
-            )
-        );
-    }
-
-    #[test]
-    fn a_router_without_destinations_reaches_every_node() {
-        let anywhere = checked::<_, 1>([START, ROUTER, END, plain("x")], &[(0, 1)], &[]);
-        assert_eq!(problems(&anywhere), [None, None, None, None]);
-        let declared = checked::<_, 2>([START, ROUTER, END, plain("x")], &[(0, 1), (1, 2)], &[]);
-        assert!(declared.problem(3).is_some());
-        assert!(declared.problem(2).is_none());
-    }
-
-    #[test]
-    fn branch_and_join_edges_reach_their_destinations() {
-        let wiring = checked::<_, 2>([START, END, plain("log")], &[(0, 1)], &[(0, 2)]);
-        assert_eq!(problems(&wiring), [None, None, None]);
-    }
-
-    #[test]
-    fn names_every_start_node_on_each() {
-        let wiring = checked::<_, 2>(
-            [START, node("again", true, false, false), END],
-            &[(0, 2), (1, 2)],
-            &[],
-        );
-        let several = "several start nodes: `begin`, `again`; a graph has exactly one, keep `start` on one of them";
-        assert_eq!(
-            problems(&wiring),
-            [Some(several.to_owned()), Some(several.to_owned()), None]
-        );
-        let none = checked::<_, 1>([plain("a"), END], &[(0, 1)], &[]);
-        assert!(!none.has_start());
-        assert_eq!(
-            problems(&none),
-            [None, None],
-            "no start: nothing to reach from"
-        );
-        assert!(!checked::<_, 0>([START], &[], &[]).has_end());
-    }
-
-    #[test]
-    fn names_a_name_taken_twice_with_both_paths() {
-        let mut again = END;
-        again.path = "tools::finish";
-        let wiring = checked::<_, 2>([START, END, again], &[(0, 1), (0, 2)], &[]);
-        assert_eq!(
-            problems(&wiring)[2].as_deref(),
-            Some(
-                "node name `finish` is taken twice, by `finish` and `tools::finish`: if they are one node, write it one way; if not, rename one with `#[node(name = \"..\")]`"
-            )
-        );
-        assert_eq!(problems(&wiring)[1], None, "the first one is fine");
-    }
-
-    #[test]
-    fn a_cycle_is_blamed_on_the_edge_that_closes_it() {
-        let wiring = checked::<_, 4>(
-            [START, plain("draft"), plain("review"), END],
-            &[(0, 1), (1, 2), (2, 3), (2, 1)],
-            &[],
-        );
-        let closes = "this edge closes the cycle `draft -> review -> draft`, and `strict: true` forbids cycles: remove an edge of the cycle, or drop `strict: true`";
-        assert_eq!(cycles(&wiring), [None, None, None, Some(closes.to_owned())]);
-    }
-
-    #[test]
-    fn finds_self_loops_and_cycles_through_side_edges_but_not_diamonds() {
-        let self_loop = checked::<_, 2>([START, END], &[(0, 1), (1, 1)], &[]);
-        assert!(
-            cycles(&self_loop)[1]
-                .as_deref()
-                .unwrap()
-                .contains("`finish -> finish`")
-        );
-        let through_branch =
-            checked::<_, 3>([START, END, plain("log")], &[(0, 1), (2, 0)], &[(0, 2)]);
-        assert_eq!(
-            cycles(&through_branch)
-                .iter()
-                .filter(|c| c.is_some())
-                .count(),
-            1
-        );
-        let diamond = checked::<_, 4>(
-            [START, plain("a"), plain("b"), END],
-            &[(0, 1), (0, 2), (1, 3), (2, 3)],
-            &[],
-        );
-        assert_eq!(cycles(&diamond), [None, None, None, None]);
-    }
-
-    #[test]
-    fn a_long_message_is_cut_at_a_char_boundary() {
-        // Two ASCII bytes, then two-byte chars: the room (an odd number of
-        // bytes) runs out in the middle of one.
-        let mut message = Message::new().push("xx");
-        for _ in 0..400 {
-            message = message.push("é");
-        }
-        let text = message.as_str();
-        assert_eq!(text.len(), Message::CAPACITY - 1, "{text}");
-        assert!(text.ends_with("é..."), "{text}");
-        let short = Message::new().code("a").push(" b");
-        assert_eq!(short.as_str(), "`a` b");
-    }
-
-    #[test]
-    #[should_panic(expected = "this is a bug in graphai")]
-    fn compiled_says_a_disagreement_is_a_bug() {
-        compiled(Err(GraphCompileError::new(vec![
-            crate::error::CompileProblem::NoEndNode,
-        ])));
-    }
-}
+mod tests;

@@ -59,6 +59,7 @@ pub mod llm;
 mod node;
 mod policy;
 mod resource;
+mod rules;
 mod run_state;
 mod schema;
 mod shape;

@@ -71,14 +71,6 @@ impl Arrow {
             | Arrow::Branch([first, last]) => (first, last),
         }
     }
-
-    pub(crate) fn text(self) -> &'static str {
-        match self {
-            Arrow::Next(_) => "->",
-            Arrow::Route(_) => "=>",
-            Arrow::Branch(_) => "~>",
-        }
-    }
 }
 
 pub(crate) enum Element {
