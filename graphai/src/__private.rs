@@ -11,11 +11,11 @@ pub use crate::graph_check::*;
 pub use crate::node::{Context, Node, NodeDef, NodeFuture, ParamInfo};
 pub use crate::policy::Policy;
 pub use crate::resource::{Res, ResourceInfo};
+pub use crate::rules::table_size;
 pub use crate::schema::{FunctionSchema, SchemaFn, StructSchema};
 pub use crate::tool::{Tool, ToolDef, ToolFuture};
 pub use core::time::Duration;
 pub use schemars;
-pub use crate::rules::table_size;
 pub use serde_json;
 
 use crate::callback::Callback;
