@@ -19,7 +19,7 @@ pub use schemars;
 pub use serde_json;
 
 use crate::callback::Callback;
-use crate::compile::CompiledGraph;
+use crate::compiled::CompiledGraph;
 use crate::error::{Error, GraphCompileError, GraphError, json_kind};
 use crate::state::State;
 

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use crate::compile::{self, CompiledGraph};
-use crate::error::{CompileProblem, GraphCompileError};
+use crate::error::CompileProblem;
 use crate::node::{IntoNode, NodeDef, NodeRef};
 use crate::policy::Policy;
 use crate::resource::ResourceRegistry;
@@ -251,7 +250,7 @@ impl Graph {
     /// with options: `Branch::to(log).when(|output, state| ..).detached()`.
     /// The pipeline follows regular edges from its first node until a node with
     /// no successor, an end node, or an output with `"success": false`. Its
-    /// errors are recorded in [`branch_errors`](CompiledGraph::branch_errors),
+    /// errors are recorded in [`branch_errors`](crate::CompiledGraph::branch_errors),
     /// never raised, and its writes never reach the main path.
     pub fn add_branch(mut self, source: impl NodeRef, branch: impl Into<Branch>) -> Self {
         let branch = branch.into();
@@ -297,27 +296,6 @@ impl Graph {
     pub fn set_end_node(mut self, node: impl NodeRef) -> Self {
         self.ends.push(node.node_name());
         self
-    }
-
-    /// Checks the graph and turns it into a [`CompiledGraph`] that can run.
-    ///
-    /// # Errors
-    /// A [`GraphCompileError`] listing every problem: those found while
-    /// building, no nodes, two nodes with one name, unknown names in edges,
-    /// an edge added twice, `add_router` on a node that is not a router, no or
-    /// several start nodes, no end node, nodes the start node cannot reach, a
-    /// join that no fan-out leads into. These are the rules `graph!` checks at
-    /// compile time, and the messages are the same.
-    pub fn compile(self) -> Result<CompiledGraph, GraphCompileError> {
-        compile::compile(self, false)
-    }
-
-    /// [`compile`](Graph::compile), and also reject cycles.
-    ///
-    /// # Errors
-    /// As `compile`, plus [`CompileProblem::Cycle`].
-    pub fn compile_strict(self) -> Result<CompiledGraph, GraphCompileError> {
-        compile::compile(self, true)
     }
 }
 

@@ -4,7 +4,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub(crate) use crate::compiled::{BranchEdge, CompiledGraph, Inner};
+use crate::compiled::CompiledGraph;
+use crate::tables::{BranchEdge, Inner};
 
 use crate::builder::Graph;
 use crate::error::{CompileProblem, GraphCompileError};
@@ -36,6 +37,29 @@ impl Resolver<'_> {
 
 fn edge_text(source: &str, destination: &str) -> String {
     format!("edge `{source}` -> `{destination}`")
+}
+
+impl Graph {
+    /// Checks the graph and turns it into a [`CompiledGraph`] that can run.
+    ///
+    /// # Errors
+    /// A [`GraphCompileError`] listing every problem: those found while
+    /// building, no nodes, two nodes with one name, unknown names in edges,
+    /// an edge added twice, `add_router` on a node that is not a router, no or
+    /// several start nodes, no end node, nodes the start node cannot reach, a
+    /// join that no fan-out leads into. These are the rules `graph!` checks at
+    /// compile time, and the messages are the same.
+    pub fn compile(self) -> Result<CompiledGraph, GraphCompileError> {
+        compile(self, false)
+    }
+
+    /// [`compile`](Graph::compile), and also reject cycles.
+    ///
+    /// # Errors
+    /// As `compile`, plus [`CompileProblem::Cycle`].
+    pub fn compile_strict(self) -> Result<CompiledGraph, GraphCompileError> {
+        compile(self, true)
+    }
 }
 
 pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, GraphCompileError> {

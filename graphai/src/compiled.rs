@@ -1,19 +1,17 @@
 //! [`CompiledGraph`]: a graph that passed every check, and the ways to run it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::builder::Condition;
 use crate::callback::Callback;
 use crate::error::GraphError;
 use crate::exec::{self, BranchError, RunOptions, RunOutput};
 use crate::node::NodeDef;
-use crate::policy::Policy;
-use crate::resource::{ResourceRegistry, Resources};
+use crate::resource::Resources;
 use crate::state::State;
 use crate::sync::lock;
+use crate::tables::Inner;
 
 /// A graph that passed every check and can run. Cheap to clone: clones share
 /// the graph and its [`State`].
@@ -23,42 +21,6 @@ use crate::sync::lock;
 #[derive(Clone)]
 pub struct CompiledGraph {
     pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) nodes: Vec<NodeDef>,
-    pub(crate) is_end: Vec<bool>,
-    /// Regular successors, in the order the edges were declared.
-    pub(crate) next: Vec<Vec<usize>>,
-    /// Nodes where a parallel branch stops and waits for its join.
-    pub(crate) join_source: Vec<bool>,
-    /// Destination of each join edge.
-    pub(crate) join_destination: Vec<usize>,
-    /// Sources of each join edge.
-    pub(crate) join_sources: Vec<Vec<usize>>,
-    /// For each node: the join that a parallel branch starting at it reaches.
-    pub(crate) join_of: Vec<Option<usize>>,
-    /// Branch edges leaving each node.
-    pub(crate) branches: Vec<Vec<BranchEdge>>,
-    pub(crate) by_name: HashMap<String, usize>,
-    pub(crate) start: usize,
-    pub(crate) max_steps: usize,
-    /// Each node's retries and timeout (its own, or the builder's `policy`).
-    pub(crate) policies: Vec<Policy>,
-    /// Whether any node reads `upstream` (only then is it built).
-    pub(crate) upstream_readers: bool,
-    pub(crate) state: State,
-    /// The graph's resources, and the types each run must bring.
-    pub(crate) resources: ResourceRegistry,
-    pub(crate) last_branch_errors: Mutex<Vec<crate::exec::BranchError>>,
-    /// The graph's nodes and edges by name, for drawing and fingerprints.
-    pub(crate) shape: crate::shape::GraphShape,
-}
-
-pub(crate) struct BranchEdge {
-    pub(crate) destination: usize,
-    pub(crate) condition: Option<Condition>,
-    pub(crate) wait: bool,
 }
 
 impl CompiledGraph {
@@ -80,7 +42,7 @@ impl CompiledGraph {
     /// [`execute`](RunOptions::execute), [`detailed`](RunOptions::detailed)
     /// or [`stream`](RunOptions::stream).
     pub fn run(&self, input: impl Into<Value>) -> RunOptions<'_> {
-        RunOptions::new(self, input.into())
+        RunOptions::new(&self.inner, input.into())
     }
 
     /// [`execute`](CompiledGraph::execute), also returning the errors of the
@@ -124,7 +86,7 @@ impl CompiledGraph {
         I: IntoIterator,
         I::Item: Into<Value>,
     {
-        exec::execute_many(self, inputs.into_iter().map(Into::into), concurrency).await
+        exec::execute_many(&self.inner, inputs.into_iter().map(Into::into), concurrency).await
     }
 
     /// The branch-pipeline errors of the run that finished last.

@@ -66,6 +66,7 @@ mod shape;
 mod sse_decoder;
 mod state;
 mod sync;
+mod tables;
 mod tool;
 
 #[doc(hidden)]

@@ -1,23 +1,8 @@
 //! [`GraphEventDecoder`]: a stream of [`GraphEvent`] frames read back, over
 //! the generic SSE decoder.
 
-use super::event::GraphEvent;
-use crate::sse_decoder::{Located, SseDecoder, SseError, SseFrame};
-
-/// Parses a frame's data as a [`GraphEvent`]; `line` is where the frame ended.
-fn graph_event_at(frame: SseFrame, line: usize) -> Result<GraphEvent, SseError> {
-    let data = frame.data.ok_or(SseError::MissingData { line })?;
-    serde_json::from_str(&data).map_err(|err| SseError::InvalidEvent {
-        line,
-        message: err.to_string(),
-        data: data.chars().take(200).collect(),
-    })
-}
-
-/// The [`GraphEvent`] of a decoded frame.
-pub(crate) fn graph_event(located: Located) -> Result<GraphEvent, SseError> {
-    graph_event_at(located.frame, located.line)
-}
+use super::event::{GraphEvent, graph_event};
+use crate::sse_decoder::{SseDecoder, SseError};
 
 /// Incremental decoder for a stream of [`GraphEvent`] frames, such as a
 /// callback's [`events`](super::Callback::events) sent with

@@ -8,9 +8,8 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::decode::graph_event;
 use super::format::{Template, render_params};
-use crate::sse_decoder::{SseDecoder, SseError};
+use crate::sse_decoder::{Located, SseDecoder, SseError, SseFrame};
 
 /// The kind of a [`GraphEvent`]; serialized as its name (`"start_node"`, ..).
 ///
@@ -265,6 +264,21 @@ pub(crate) struct Formats {
     pub(crate) identifier: String,
     pub(crate) special: Template,
     pub(crate) token: Template,
+}
+
+/// Parses a frame's data as a [`GraphEvent`]; `line` is where the frame ended.
+fn graph_event_at(frame: SseFrame, line: usize) -> Result<GraphEvent, SseError> {
+    let data = frame.data.ok_or(SseError::MissingData { line })?;
+    serde_json::from_str(&data).map_err(|err| SseError::InvalidEvent {
+        line,
+        message: err.to_string(),
+        data: data.chars().take(200).collect(),
+    })
+}
+
+/// The [`GraphEvent`] of a decoded frame.
+pub(crate) fn graph_event(located: Located) -> Result<GraphEvent, SseError> {
+    graph_event_at(located.frame, located.line)
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
 //! [`Callback`]: the queue through which streaming nodes send tokens to a consumer.
 
+mod builder;
 mod decode;
+mod error;
 mod event;
 mod format;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -15,83 +19,19 @@ pub(crate) use crate::sync::lock;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+pub use builder::CallbackBuilder;
 pub use decode::GraphEventDecoder;
+pub use error::CallbackError;
 pub use event::{EventType, GraphEvent};
 pub use stream::{EventStream, TokenStream};
 
 use event::Formats;
-use format::{SPECIAL_FIELDS, TOKEN_FIELDS, Template};
 use stream::Receiver;
 
 /// GraphAI's default `special_token_format`.
 const DEFAULT_SPECIAL_TOKEN_FORMAT: &str = "<{identifier}:{token}:{params}>";
 /// GraphAI's default `token_format`.
 const DEFAULT_TOKEN_FORMAT: &str = "{token}";
-
-/// Why a callback could not be built or could not send.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CallbackError {
-    /// The stream was closed: the run ended or `close()` was called.
-    #[error(
-        "cannot {action}: the callback stream is closed (the run ended or `close()` was called)"
-    )]
-    Closed {
-        /// What was attempted: `send a token`, ``start node `a` ``, ..
-        action: String,
-    },
-    /// The consumer dropped the stream, so nobody reads what is sent.
-    #[error(
-        "the consumer of the callback stream went away: nobody reads its tokens any more, so streaming stops here"
-    )]
-    ConsumerGone,
-    /// [`Callback::call`] found the bounded queue full.
-    #[error(
-        "the callback queue is full ({capacity} events wait for the consumer): use `acall(..).await` to wait for room, or raise `capacity`"
-    )]
-    Full {
-        /// The queue's capacity.
-        capacity: usize,
-    },
-    /// A bounded queue is full and nobody has taken its stream, so waiting
-    /// for room would wait forever.
-    #[error(
-        "the callback queue is full ({capacity} events) and nobody reads it: take its stream with `aiter()` or `events()` before the run starts, or build the callback without `capacity` to buffer every event"
-    )]
-    NoConsumer {
-        /// The queue's capacity.
-        capacity: usize,
-    },
-    /// The stream was already taken by `aiter()` or `events()`.
-    #[error(
-        "the callback stream was already taken by `{by}()`: a callback has one consumer, which reads either `aiter()` or `events()`, once"
-    )]
-    AlreadyTaken {
-        /// The method that took it: `"aiter"` or `"events"`.
-        by: &'static str,
-    },
-    /// The callback discards what it is sent and has no stream.
-    #[error(
-        "this callback discards its tokens and has no stream to read (streaming nodes get one under `execute`): pass your own `Callback` to `execute_with`"
-    )]
-    NoStream,
-    /// [`Callback::emit`] was given an `end` event.
-    #[error("`emit` cannot send an `end` event: the end of the stream is sent by `close()`")]
-    ReservedEvent,
-    /// A format string given to the builder is invalid.
-    #[error("invalid `{option}` {format:?}: {reason}")]
-    InvalidFormat {
-        /// `special_token_format` or `token_format`.
-        option: &'static str,
-        /// The format string as given.
-        format: String,
-        /// What is wrong and how to fix it.
-        reason: String,
-    },
-    /// `capacity(0)` was given to the builder.
-    #[error("`capacity(0)` would never accept a token: give a capacity of at least 1")]
-    ZeroCapacity,
-}
 
 /// The sending end of the queue.
 #[derive(Debug, Clone)]
@@ -504,224 +444,5 @@ impl Callback {
     /// As [`aiter`](Self::aiter).
     pub fn events(&self) -> Result<EventStream, CallbackError> {
         self.take_stream("events")
-    }
-}
-
-/// Builds a [`Callback`]; made by [`Callback::builder`].
-#[derive(Debug, Clone)]
-pub struct CallbackBuilder {
-    identifier: String,
-    special_token_format: String,
-    token_format: String,
-    capacity: Option<usize>,
-}
-
-impl Default for CallbackBuilder {
-    fn default() -> Self {
-        Self {
-            identifier: "graphai".to_owned(),
-            special_token_format: DEFAULT_SPECIAL_TOKEN_FORMAT.to_owned(),
-            token_format: DEFAULT_TOKEN_FORMAT.to_owned(),
-            capacity: None,
-        }
-    }
-}
-
-impl CallbackBuilder {
-    /// The identifier in special tokens and events (default `graphai`).
-    #[must_use]
-    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
-        self.identifier = identifier.into();
-        self
-    }
-
-    /// The format of markers and other special tokens (default
-    /// `<{identifier}:{token}:{params}>`). Placeholders: `{identifier}`,
-    /// `{token}` (`node_a:start`, `END`, ..) and `{params}` (`k=v,k2=v2`);
-    /// `{{` and `}}` are literal braces.
-    #[must_use]
-    pub fn special_token_format(mut self, format: impl Into<String>) -> Self {
-        self.special_token_format = format.into();
-        self
-    }
-
-    /// The format of streamed tokens in [`Callback::aiter`] (default
-    /// `{token}`); its one placeholder is `{token}`. (GraphAI 0.0.12 accepts
-    /// this option but does not apply it; this crate does.)
-    #[must_use]
-    pub fn token_format(mut self, format: impl Into<String>) -> Self {
-        self.token_format = format.into();
-        self
-    }
-
-    /// Bounds the queue to `capacity` events: [`Callback::acall`] then waits
-    /// for the consumer, and [`Callback::call`] fails when the queue is full.
-    #[must_use]
-    pub fn capacity(mut self, capacity: usize) -> Self {
-        self.capacity = Some(capacity);
-        self
-    }
-
-    fn formats(&self) -> Result<Formats, CallbackError> {
-        let parse = |option, format: &str, fields| {
-            Template::parse(format, fields).map_err(|reason| CallbackError::InvalidFormat {
-                option,
-                format: format.to_owned(),
-                reason,
-            })
-        };
-        Ok(Formats {
-            identifier: self.identifier.clone(),
-            special: parse(
-                "special_token_format",
-                &self.special_token_format,
-                SPECIAL_FIELDS,
-            )?,
-            token: parse("token_format", &self.token_format, TOKEN_FIELDS)?,
-        })
-    }
-
-    /// Builds the callback.
-    ///
-    /// # Errors
-    /// [`CallbackError::InvalidFormat`] when a format string has an unknown
-    /// placeholder or an unbalanced brace; [`CallbackError::ZeroCapacity`]
-    /// for `capacity(0)`.
-    pub fn build(self) -> Result<Callback, CallbackError> {
-        let formats = self.formats()?;
-        let (sender, receiver) = match self.capacity {
-            Some(0) => return Err(CallbackError::ZeroCapacity),
-            Some(capacity) => {
-                let (sender, receiver) = mpsc::channel(capacity);
-                (Sender::Bounded(sender), Receiver::Bounded(receiver))
-            }
-            None => {
-                let (sender, receiver) = mpsc::unbounded_channel();
-                (Sender::Unbounded(sender), Receiver::Unbounded(receiver))
-            }
-        };
-        Ok(Callback::from_parts(
-            formats,
-            self.capacity,
-            Some(sender),
-            Slot::Ready(receiver),
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use futures::StreamExt;
-    use std::time::Duration;
-
-    async fn within<F: std::future::Future>(future: F) -> F::Output {
-        tokio::time::timeout(Duration::from_secs(5), future)
-            .await
-            .expect("timed out")
-    }
-
-    /// An error with an optional source, like `GraphError::Node`.
-    #[derive(Debug)]
-    struct Failure(&'static str, Option<Box<Failure>>);
-
-    impl fmt::Display for Failure {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str(self.0)
-        }
-    }
-
-    impl std::error::Error for Failure {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            self.1.as_deref().map(|e| e as _)
-        }
-    }
-
-    fn failure(message: &'static str, source: Option<Failure>) -> Failure {
-        Failure(message, source.map(Box::new))
-    }
-
-    #[tokio::test]
-    async fn discard_accepts_everything_without_blocking_and_has_no_stream() {
-        let callback = Callback::discard().for_node("n");
-        for i in 0..10_000 {
-            within(callback.acall(i.to_string())).await.unwrap();
-            callback.call("sync").unwrap();
-        }
-        within(callback.start_node("n")).await.unwrap();
-        within(callback.emit(GraphEvent::new("x"))).await.unwrap();
-        within(callback.end_node("n")).await.unwrap();
-        assert_eq!(callback.aiter().unwrap_err(), CallbackError::NoStream);
-        assert_eq!(callback.events().unwrap_err(), CallbackError::NoStream);
-        callback.close().await;
-        assert!(matches!(
-            callback.acall("late").await,
-            Err(CallbackError::Closed { .. })
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_run_error_comes_after_the_tokens_and_before_the_end() {
-        let callback = Callback::builder().capacity(1).build().unwrap();
-        let tokens = callback.aiter().unwrap();
-        callback.for_node("a").acall("partial").await.unwrap();
-        // The queue is full and nobody reads yet: recording the error must not wait.
-        callback.send_error(&failure("node `a` failed", None), Some("a"));
-        callback.close().await;
-        callback.send_error(&failure("ignored once closed", None), None);
-        let got: Vec<String> = within(tokens.collect()).await;
-        assert_eq!(
-            got,
-            [
-                "partial",
-                "<graphai:error:message=node `a` failed,node=a>",
-                "<graphai:END:>"
-            ]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_run_error_is_one_error_event_with_message_and_node() {
-        let callback = Callback::new();
-        let events = callback.events().unwrap();
-        let cause = failure("boom", Some(failure("the root cause", None)));
-        callback.send_error(&failure("the input must be an object", None), None);
-        callback.close().await;
-        let events: Vec<GraphEvent> = within(events.collect()).await;
-        assert_eq!(
-            events,
-            [
-                GraphEvent::new(EventType::Error)
-                    .with_identifier("graphai")
-                    .with_param("message", "the input must be an object"),
-                GraphEvent::new(EventType::End).with_identifier("graphai"),
-            ]
-        );
-        let callback = Callback::new();
-        let events = callback.events().unwrap();
-        callback.send_error(&failure("node `b` failed", Some(cause)), Some("b"));
-        callback.close().await;
-        let events: Vec<GraphEvent> = within(events.collect()).await;
-        assert_eq!(events[0].node.as_deref(), Some("b"));
-        assert_eq!(
-            events[0].params.as_ref().unwrap()["message"],
-            "node `b` failed: boom: the root cause",
-            "the message carries the error's sources"
-        );
-        assert_eq!(events[0].params.as_ref().unwrap()["node"], "b");
-    }
-
-    #[test]
-    fn debug_shows_the_configuration() {
-        let callback = Callback::builder()
-            .identifier("app")
-            .capacity(3)
-            .build()
-            .unwrap()
-            .for_node("n");
-        assert_eq!(
-            format!("{callback:?}"),
-            "Callback { identifier: \"app\", node: Some(\"n\"), capacity: Some(3), discard: false, closed: false }"
-        );
     }
 }

@@ -9,7 +9,7 @@ mod mermaid;
 mod svg;
 
 use crate::builder::Graph;
-use crate::compile::CompiledGraph;
+use crate::compiled::CompiledGraph;
 use crate::shape::{EdgeKind, GraphShape};
 
 impl GraphShape {

@@ -12,11 +12,11 @@ use tracing::Instrument;
 
 use super::RunConfig;
 use crate::callback::{Callback, GraphEvent};
-use crate::compile::Inner;
 use crate::error::GraphError;
 use crate::node::{Context, NodeDef};
 use crate::resource::{ResourceScope, Resources};
 use crate::run_state::RunState;
+use crate::tables::Inner;
 
 /// What every node call of one run shares: the graph, the run's callback and
 /// limits. Node futures borrow it while the scheduler changes the position.

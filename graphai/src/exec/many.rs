@@ -5,8 +5,11 @@ use futures::stream::StreamExt;
 use serde_json::{Map, Value};
 
 use super::invoke::panic_message;
-use crate::compiled::CompiledGraph;
+use std::sync::Arc;
+
+use super::{RunConfig, run};
 use crate::error::GraphError;
+use crate::tables::Inner;
 
 type RunResult = Result<Map<String, Value>, GraphError>;
 
@@ -17,14 +20,14 @@ type RunResult = Result<Map<String, Value>, GraphError>;
 /// returned future aborts every run still going. Elsewhere the runs are
 /// polled concurrently by the returned future itself.
 pub(crate) async fn execute_many(
-    graph: &CompiledGraph,
+    graph: &Arc<Inner>,
     inputs: impl Iterator<Item = Value>,
     concurrency: usize,
 ) -> Vec<RunResult> {
     let concurrency = concurrency.max(1);
     if tokio::runtime::Handle::try_current().is_err() {
         let mut results: Vec<(usize, RunResult)> = futures::stream::iter(inputs.enumerate())
-            .map(|(index, input)| graph.execute(input).map(move |result| (index, result)))
+            .map(|(index, input)| execute(graph, input).map(move |result| (index, result)))
             .buffer_unordered(concurrency)
             .collect()
             .await;
@@ -40,8 +43,8 @@ pub(crate) async fn execute_many(
             let Some((index, input)) = inputs.next() else {
                 break;
             };
-            let graph = graph.clone();
-            let task = tasks.spawn(async move { graph.execute(input).await });
+            let graph = Arc::clone(graph);
+            let task = tasks.spawn(async move { execute(&graph, input).await });
             indices.insert(task.id(), index);
             results.push(None);
         }
@@ -76,4 +79,10 @@ pub(crate) async fn execute_many(
             })
         })
         .collect()
+}
+
+async fn execute(graph: &Inner, input: Value) -> RunResult {
+    run(graph, input, RunConfig::default())
+        .await
+        .map(|output| output.state)
 }

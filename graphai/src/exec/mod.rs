@@ -8,6 +8,7 @@ mod invoke;
 mod many;
 mod options;
 mod position;
+mod route;
 #[cfg_attr(
     not(test),
     expect(
@@ -27,10 +28,10 @@ use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::callback::Callback;
-use crate::compile::Inner;
 use crate::error::{GraphError, json_kind};
 use crate::resource::Resources;
 use crate::sync::lock;
+use crate::tables::Inner;
 
 pub use options::{RunOptions, RunStream, StreamItem};
 

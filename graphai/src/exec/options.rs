@@ -11,11 +11,11 @@ use serde_json::{Map, Value};
 
 use super::{RunConfig, RunOutput, run, run_with_callback};
 use crate::callback::{Callback, EventStream, GraphEvent};
-use crate::compiled::CompiledGraph;
 use crate::error::GraphError;
 use crate::resource::Resources;
+use crate::tables::Inner;
 
-/// One run of a graph, being set up: made by [`CompiledGraph::run`], ended by
+/// One run of a graph, being set up: made by [`CompiledGraph::run`](crate::CompiledGraph::run), ended by
 /// [`execute`](Self::execute), [`detailed`](Self::detailed) or
 /// [`stream`](Self::stream).
 ///
@@ -44,7 +44,7 @@ use crate::resource::Resources;
 /// ```
 #[must_use = "a run does nothing until it is executed or streamed"]
 pub struct RunOptions<'a> {
-    graph: &'a CompiledGraph,
+    graph: &'a Inner,
     input: Value,
     callback: Option<&'a Callback>,
     max_steps: Option<usize>,
@@ -52,7 +52,7 @@ pub struct RunOptions<'a> {
 }
 
 impl<'a> RunOptions<'a> {
-    pub(crate) fn new(graph: &'a CompiledGraph, input: Value) -> Self {
+    pub(crate) fn new(graph: &'a Inner, input: Value) -> Self {
         Self {
             graph,
             input,
@@ -108,7 +108,7 @@ impl<'a> RunOptions<'a> {
     /// # Errors
     /// As [`execute`](Self::execute).
     pub async fn detailed(self) -> Result<RunOutput, GraphError> {
-        let graph = &*self.graph.inner;
+        let graph = self.graph;
         let config = RunConfig {
             callback: None,
             max_steps: self.max_steps,
@@ -138,7 +138,7 @@ impl<'a> RunOptions<'a> {
                 };
             }
         };
-        let graph = &*self.graph.inner;
+        let graph = self.graph;
         let (input, max_steps, resources) = (self.input, self.max_steps, self.resources);
         let run = Box::pin(async move {
             let callback = callback;

@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 use super::position::{
     Edges, Fork, Frame, FrameKind, Line, Owner, Path, Position, Route, Status, Waiting,
 };
-use crate::compiled::Inner;
 use crate::run_state::RunState;
+use crate::tables::Inner;
 
 /// A run's position, by node name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,86 @@
+//! Resolving a router's `choice`/`choices` to the nodes it picked.
+
+use serde_json::Value;
+
+use super::advance::Scheduler;
+use crate::error::GraphError;
+
+impl Scheduler<'_, '_> {
+    /// A router's `choice`/`choices`, resolved against its declared
+    /// destinations (or, for a router with none, every node of the graph).
+    pub(crate) fn resolve(
+        &self,
+        router: usize,
+        choice: Option<Value>,
+        choices: Option<Value>,
+    ) -> Result<Vec<usize>, GraphError> {
+        let name = self.env.name(router);
+        let invalid = |key, expected, found: &Value| GraphError::InvalidChoice {
+            router: name.to_owned(),
+            key,
+            expected,
+            found: found.to_string(),
+        };
+        match (choices, choice) {
+            (Some(Value::Array(list)), _) => {
+                if list.is_empty() {
+                    return Err(GraphError::EmptyChoice {
+                        router: name.to_owned(),
+                    });
+                }
+                let mut chosen = Vec::with_capacity(list.len());
+                for item in &list {
+                    let Value::String(choice) = item else {
+                        return Err(invalid("choices", "a list of node names", item));
+                    };
+                    let node = self.resolve_one(router, choice)?;
+                    if chosen.contains(&node) {
+                        return Err(GraphError::DuplicateChoice {
+                            router: name.to_owned(),
+                            choice: choice.clone(),
+                        });
+                    }
+                    chosen.push(node);
+                }
+                Ok(chosen)
+            }
+            (Some(other), _) => Err(invalid("choices", "a list of node names", &other)),
+            (None, Some(Value::String(choice))) => Ok(vec![self.resolve_one(router, &choice)?]),
+            (None, Some(other)) => Err(invalid("choice", "a node name", &other)),
+            (None, None) => Err(GraphError::MissingChoice {
+                router: name.to_owned(),
+            }),
+        }
+    }
+
+    fn resolve_one(&self, router: usize, choice: &str) -> Result<usize, GraphError> {
+        let graph = self.env.graph;
+        let declared = &graph.next[router];
+        let found = if declared.is_empty() {
+            graph.by_name.get(choice).copied()
+        } else {
+            declared
+                .iter()
+                .copied()
+                .find(|&i| self.env.name(i) == choice)
+        };
+        found.ok_or_else(|| {
+            let mut allowed: Vec<String> = Vec::new();
+            let names: Box<dyn Iterator<Item = &str>> = if declared.is_empty() {
+                Box::new(graph.nodes.iter().map(|n| n.name()))
+            } else {
+                Box::new(declared.iter().map(|&i| self.env.name(i)))
+            };
+            for name in names {
+                if !allowed.iter().any(|a| a == name) {
+                    allowed.push(name.to_owned());
+                }
+            }
+            GraphError::UnknownChoice {
+                router: self.env.name(router).to_owned(),
+                choice: choice.to_owned(),
+                allowed,
+            }
+        })
+    }
+}
