@@ -77,6 +77,8 @@ pub use graphai_macros::{graph, node, router};
 pub use serde_json::{Map, Value, json};
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests_support;
 
 /// The README's examples, compiled and run as doc tests.
