@@ -11,6 +11,8 @@
 //!   output, a last node without its end flag), so that when parallel
 //!   branches race, which error wins does not depend on timing; `MaxSteps` is
 //!   the only other failure.
+//! - `lower.rs` turns the generated tree of blocks into the flat graph
+//!   description (`desc.rs`) that both sides run and a failure prints.
 //! - `interp.rs` is the interpreter, and says which rules it follows and what
 //!   timing decides (so is not compared).
 //! - `live.rs` builds the graph for the executor: every node is one generic
@@ -25,6 +27,7 @@ mod desc;
 mod graphs;
 mod interp;
 mod live;
+mod lower;
 mod regressions;
 
 use std::collections::BTreeSet;
