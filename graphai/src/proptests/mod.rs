@@ -91,7 +91,11 @@ fn run_and_compare(
     let actual = runtime.block_on(live.graph.execute_detailed(graph.input.clone()));
     match (&expected.result, actual) {
         (Ok(state), Ok(output)) => {
-            prop_assert_eq!(state, &output.state, "final state");
+            prop_assert_eq!(
+                state,
+                &output.state,
+                "final state (left: interpreter, right: executor)"
+            );
             let mut errors: Vec<BranchErrorSummary> = output
                 .branch_errors
                 .iter()
@@ -102,7 +106,11 @@ fn run_and_compare(
                 })
                 .collect();
             errors.sort();
-            prop_assert_eq!(&expected.branch_errors, &errors, "branch errors");
+            prop_assert_eq!(
+                &expected.branch_errors,
+                &errors,
+                "branch errors (left: interpreter, right: executor)"
+            );
         }
         (Err(error), Err(actual)) => {
             let mut summary = summarize(&actual, live);
@@ -112,7 +120,12 @@ fn run_and_compare(
                 // compare when it happens, not what it names.
                 summary.node = None;
             }
-            prop_assert_eq!(error, &summary, "error ({})", actual);
+            prop_assert_eq!(
+                error,
+                &summary,
+                "error (left: interpreter, right: executor: {})",
+                actual
+            );
         }
         (Ok(_), Err(actual)) => {
             prop_assert!(false, "expected success, the run failed: {actual}");
