@@ -147,7 +147,7 @@ fn run_and_compare(
     prop_assert_eq!(
         calls(&expected.counts),
         calls(&live.counts()),
-        "calls per node"
+        "calls per node (left: interpreter, right: executor)"
     );
     Ok(())
 }
