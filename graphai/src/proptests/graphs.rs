@@ -17,8 +17,9 @@
 //!   `choices` always lead into a join (`Block::Choose`); loops use `choice`.
 //! - #8 (`choices: []`) and #9 (a node named twice in `choices`): `Choose`
 //!   picks at least two distinct arms.
-//! - #10 (an end router's invalid choice is ignored): bad choices are injected
-//!   only into routers that are not end nodes.
+//! - #10 (an end router's invalid choice is ignored; so is the choice of a
+//!   router that stops a pipeline with `"success": false`): bad choices are
+//!   injected only into routers that neither end nor stop.
 //! - #11 (a join with no fan-out before it): every join closes a `Fan` or a
 //!   `Choose` of two or more branches.
 //! - #12 (`MaxSteps` inside a parallel branch names no branch) is not left
@@ -285,14 +286,21 @@ pub(super) fn conflicting_graph() -> impl Strategy<Value = GraphDesc> {
 }
 
 /// Injects the failure into the node `pick` chooses among those it fits: a
-/// bad choice into a router that is not an end node (#10), `NotEnd` into a
+/// bad choice into a router that neither ends nor stops a pipeline (#10), `NotEnd` into a
 /// last node while another end node is left; where none fits, an error.
 fn inject_failure(graph: &mut GraphDesc, (pick, how, at): (Index, Inject, u32)) {
     let nodes = &graph.nodes;
     let ends = nodes.iter().filter(|n| n.end).count();
     let fits = |i: &Ix| match how {
         Inject::Error | Inject::Panic => true,
-        Inject::BadChoice(_) => nodes[*i].router && !nodes[*i].end,
+        Inject::BadChoice(_) => {
+            let stops = nodes[*i]
+                .behaviour
+                .extra
+                .iter()
+                .any(|(k, _)| k == "success");
+            nodes[*i].router && !nodes[*i].end && !stops
+        }
         Inject::NotEnd => nodes[*i].end && nodes[*i].next.is_empty() && ends > 1,
     };
     let candidates: Vec<Ix> = (0..nodes.len()).filter(fits).collect();

@@ -30,9 +30,8 @@
 //!   edges (a router without a choice follows all of them, several fan out
 //!   without a join) and stops at a node with no successor, an end node, or
 //!   `"success": false`; its writes never reach the main path; today its
-//!   steps count from 0, its fan-out's branches go on counting, and
-//!   `MaxSteps` names its first node; a failure is recorded as a branch error
-//!   (source, first node, error), never raised.
+//!   steps count from 0 and its fan-out's branches go on counting; a failure
+//!   is recorded as a branch error (source, first node, error), never raised.
 //!   Today: a router's bad choice is raised after its branch edges ran.
 //!
 //! What timing decides, the interpreter does not claim:
@@ -177,8 +176,8 @@ struct Pending {
 enum Mode {
     /// Parallel branches of a path, counting from `steps`.
     Path { steps: usize },
-    /// Branches of a pipeline that started at `first`.
-    Pipeline { steps: usize, first: Ix },
+    /// Branches of a pipeline, counting from `steps`.
+    Pipeline { steps: usize },
 }
 
 type Step = Result<Option<Vec<Ix>>, ErrorSummary>;
@@ -381,13 +380,12 @@ impl Interp<'_> {
         }
     }
 
-    /// A branch pipeline from `node` (started at `first`).
+    /// A branch pipeline from `node`.
     fn pipeline(
         &mut self,
         mut node: Ix,
         mut state: PathState,
         mut steps: usize,
-        first: Ix,
     ) -> Result<PathState, ErrorSummary> {
         loop {
             let Some(next) = self.step(node, &mut state, true)? else {
@@ -398,12 +396,16 @@ impl Interp<'_> {
             }
             steps += 1;
             if steps >= self.graph.max_steps {
-                return Err(self.error(ErrKind::MaxSteps, first));
+                // Compared without a node (see `summarize` in `mod.rs`).
+                return Err(ErrorSummary {
+                    kind: ErrKind::MaxSteps,
+                    node: None,
+                });
             }
             match next.as_slice() {
                 [one] => node = *one,
                 many => {
-                    self.parallel(many, &mut state, Mode::Pipeline { steps, first })?;
+                    self.parallel(many, &mut state, Mode::Pipeline { steps })?;
                     return Ok(state);
                 }
             }
@@ -411,7 +413,7 @@ impl Interp<'_> {
     }
 
     fn guard(&mut self, source: Ix, to: Ix, state: PathState) {
-        if let Err(error) = self.pipeline(to, state, 0, to) {
+        if let Err(error) = self.pipeline(to, state, 0) {
             if self.taint > 0 {
                 self.uncertain_errors = true;
             } else {
@@ -446,8 +448,8 @@ impl Interp<'_> {
             let branch = state.fork();
             let result = match mode {
                 Mode::Path { steps } => self.path(target, branch, steps, true),
-                Mode::Pipeline { steps, first } => self
-                    .pipeline(target, branch, steps, first)
+                Mode::Pipeline { steps } => self
+                    .pipeline(target, branch, steps)
                     .map(|state| (state, None)),
             };
             let touched = (0..counts.len())
