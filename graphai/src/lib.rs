@@ -126,6 +126,8 @@ pub use graphai_macros::{FunctionSchema, graph, node, router, tool};
 pub use serde_json::{Map, Value, json};
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests_support;
 
 /// The README's examples, compiled and run as doc tests.

@@ -36,3 +36,31 @@ pub(crate) fn obj(value: serde_json::Value) -> serde_json::Map<String, serde_jso
         other => panic!("test helper `obj` needs an object, got {other}"),
     }
 }
+
+/// A node built at run time (the property tests generate graphs): `name` and
+/// flags chosen by the caller, every call going to `invoke`, which can look up
+/// what to do by [`Context::node`](crate::Context::node).
+///
+/// The one place tests build a [`NodeDef`](crate::NodeDef) field by field: a
+/// new field of `NodeDef` needs a default here, nowhere else.
+pub(crate) fn dynamic_node(
+    name: String,
+    start: bool,
+    end: bool,
+    router: bool,
+    invoke: for<'a> fn(crate::Context<'a>) -> crate::NodeFuture<'a>,
+) -> crate::NodeDef {
+    crate::NodeDef {
+        name: std::borrow::Cow::Owned(name),
+        doc: "",
+        is_start: start,
+        is_end: end,
+        is_stream: false,
+        is_router: router,
+        params: &[],
+        policy: crate::policy::Policy::new(),
+        schema: crate::schema::FunctionSchema::new("dynamic", "", "", "", &[], &[]),
+        resources: &[],
+        invoke,
+    }
+}

@@ -410,10 +410,24 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         let mut written: HashMap<String, usize> = HashMap::new();
         let mut merged = Vec::with_capacity(fork.children.len());
         let mut upstream = None;
+        let graph = env.graph;
+        // The join is the one the branches stopped at, the first in
+        // declaration order; when every branch ran to an end node instead,
+        // the join that their edges lead to (found when the graph compiled).
+        let mut join = None;
         for &child in &fork.children {
             let Some(child) = self.pos.paths.remove(child) else {
                 continue;
             };
+            if join.is_none()
+                && child.line == (Line::Main { stop_at_join: true })
+                && graph.join_source[child.node]
+            {
+                join = graph
+                    .join_sources
+                    .iter()
+                    .position(|sources| sources.contains(&child.node));
+            }
             if child.upstream.is_some() {
                 upstream = child.upstream;
             }
@@ -446,7 +460,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             }
         }
         let ran = path.node;
-        match fork.join {
+        match join.or(fork.join) {
             Some(join) => {
                 path.steps += 1;
                 path.node = self.env.graph.join_destination[join];

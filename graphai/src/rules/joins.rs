@@ -141,17 +141,30 @@ const fn feed(t: &Tables<'_>, found: &mut Found<'_>, s: &Scratch<'_>, n: usize) 
             while i < s.count[u] {
                 let edge = &t.edges[s.order[s.first[u] + i]];
                 if matches!(edge.kind, Kind::Next) && found.join_of[edge.to] != NONE {
-                    found.fed[found.join_of[edge.to]] = true;
+                    feed_chain(found, found.join_of[edge.to]);
                 }
                 i += 1;
             }
         } else if successors > 1 {
             let first = first_join(t, found, s, u);
             if first != NONE {
-                found.fed[first] = true;
+                feed_chain(found, first);
             }
         }
         u += 1;
+    }
+}
+
+/// Marks `join` fed, and the joins a branch can go on to after it: a branch
+/// that passes a router's `choices` waits at that fan-out's join and goes on
+/// from its destination, so the join that destination leads to is fed too.
+const fn feed_chain(found: &mut Found<'_>, join: usize) {
+    let mut join = join;
+    let mut hops = 0;
+    while join != NONE && hops < found.fed.len() {
+        found.fed[join] = true;
+        join = found.join_of[found.join_destination[join]];
+        hops += 1;
     }
 }
 
