@@ -19,9 +19,11 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
 
-use super::codec::{Row, check_links, corrupt_in, decode_history, parse_json, same_json, to_text};
 use super::error::redact_password;
 use super::migrations::{self, POSTGRES as MIGRATIONS, VERSION_TABLE};
+use super::sql_row::{
+    Row, check_links, corrupt_in, decode_history, parse_json, same_json, to_text,
+};
 use super::{
     Chain, Checkpoint, CheckpointStore, HistoryEntry, PendingWrite, PutOutcome, StoreError,
     StoreFuture, now_ms, validate_writes,
@@ -262,14 +264,18 @@ const SELECT_LATEST: &str = "SELECT c.id, c.parent, c.step, c.node, c.created_at
      WHERE t.thread = $1";
 /// The head and, from checkpoint `$2` (or the head) up its parents, the chain root first
 /// (a parent is always written before its children). `UNION` ends even a corrupt cycle.
+/// Each step is a `LATERAL .. LIMIT 1` lookup so that it is always one primary-key probe: as
+/// a plain join, a generic plan with stale statistics hash-joined the whole thread at every
+/// step (1.2 s instead of 16 ms for a chain of 2000).
 const SELECT_CHAIN: &str = "WITH RECURSIVE head AS ( \
        SELECT head FROM graphai_threads WHERE thread = $1::text), \
      chain (id, parent) AS ( \
        SELECT c.id, c.parent FROM graphai_checkpoints AS c \
        WHERE c.thread = $1::text AND c.id = COALESCE($2::text, (SELECT head FROM head)) \
        UNION \
-       SELECT c.id, c.parent FROM graphai_checkpoints AS c \
-       JOIN chain ON c.thread = $1::text AND c.id = chain.parent) \
+       SELECT p.id, p.parent FROM chain CROSS JOIN LATERAL ( \
+         SELECT c.id, c.parent FROM graphai_checkpoints AS c \
+         WHERE c.thread = $1::text AND c.id = chain.parent LIMIT 1) AS p) \
      SELECT c.id, c.parent, c.step, c.node, c.created_at, c.fingerprint, c.delta, \
        c.position, c.metadata, (SELECT head FROM head) \
      FROM chain JOIN graphai_checkpoints AS c ON c.thread = $1::text AND c.id = chain.id \

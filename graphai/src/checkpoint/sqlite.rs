@@ -14,8 +14,10 @@ use futures::FutureExt;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
-use super::codec::{Row, check_links, corrupt_in, decode_history, parse_json, same_json, to_text};
 use super::migrations::{self, SQLITE as MIGRATIONS, VERSION_TABLE};
+use super::sql_row::{
+    Row, check_links, corrupt_in, decode_history, parse_json, same_json, to_text,
+};
 use super::{
     Chain, Checkpoint, CheckpointStore, HistoryEntry, PendingWrite, PutOutcome, StoreError,
     StoreFuture, now_ms, validate_writes,
