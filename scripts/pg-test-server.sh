@@ -10,7 +10,8 @@
 # `start` prints only the `export` line on stdout (progress goes to stderr), so `eval` can
 # take it. The server runs as the `postgres` user when this runs as root (PostgreSQL refuses
 # to run as root), as the current user otherwise. Its state file lives in
-# target/pg-test-server (override with PG_TEST_STATE_DIR).
+# target/pg-test-server (override with PG_TEST_STATE_DIR); the server's binaries are looked
+# for under /usr/lib/postgresql/<version>/bin (override the root with PG_TEST_BIN_ROOT).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,9 +21,12 @@ database="graphai_test"
 
 say() { echo "pg-test-server: $*" >&2; }
 
+# The bin directory of the newest installed major version, or nothing (never a failure,
+# so that `set -e` lets a missing server be installed).
 find_bin() {
-    # The newest installed major version.
-    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+    local dirs
+    dirs="$(ls -d "${PG_TEST_BIN_ROOT:-/usr/lib/postgresql}"/*/bin 2>/dev/null || true)"
+    if [ -n "$dirs" ]; then echo "$dirs" | sort -V | tail -n 1; fi
 }
 
 install_postgres() {
