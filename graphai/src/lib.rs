@@ -48,6 +48,7 @@ extern crate self as graphai;
 
 mod builder;
 mod callback;
+pub mod checkpoint;
 mod compile;
 mod compiled;
 mod draw;
