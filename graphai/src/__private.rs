@@ -89,6 +89,27 @@ impl InjectState for State {
     }
 }
 
+/// The type of an interrupt parameter: [`Interrupt`](crate::Interrupt).
+pub trait InjectInterrupt: Sized {
+    /// The running node's interrupt handle.
+    fn inject(ctx: &Context<'_>) -> Self;
+}
+
+impl InjectInterrupt for crate::Interrupt {
+    fn inject(ctx: &Context<'_>) -> Self {
+        // The executor gives every node that takes one its handle; a node
+        // called some other way (as a tool) has no one to ask.
+        ctx.interrupt()
+            .cloned()
+            .unwrap_or_else(|| crate::Interrupt::answered(ctx.node(), Vec::new()))
+    }
+}
+
+/// The value of an `Interrupt` parameter.
+pub fn inject_interrupt<T: InjectInterrupt>(ctx: &Context<'_>) -> T {
+    T::inject(ctx)
+}
+
 /// The value of a `state: T` parameter.
 pub fn inject_state<T: InjectState>(ctx: &Context<'_>) -> T {
     T::inject(ctx)

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
+use crate::checkpoint::CheckpointStore;
+use crate::durable::{Durability, DurableSettings};
 use crate::error::CompileProblem;
 use crate::node::{IntoNode, NodeDef, NodeRef};
 use crate::policy::Policy;
@@ -59,6 +61,7 @@ pub struct Graph {
     pub(crate) state: Map<String, Value>,
     pub(crate) policies: Vec<(Cow<'static, str>, Policy)>,
     pub(crate) resources: ResourceRegistry,
+    pub(crate) durable: DurableSettings,
     pub(crate) problems: Vec<CompileProblem>,
 }
 
@@ -96,6 +99,7 @@ impl Graph {
             state: Map::new(),
             policies: Vec::new(),
             resources: ResourceRegistry::default(),
+            durable: DurableSettings::default(),
             problems: Vec::new(),
         }
     }
@@ -283,6 +287,33 @@ impl Graph {
     /// ```
     pub fn policy(mut self, node: impl NodeRef, policy: Policy) -> Self {
         self.policies.push((node.node_name(), policy));
+        self
+    }
+
+    /// Checkpoints every run that has a thread (`graph.run(input).thread(id)`)
+    /// in `store`, so it can be resumed after a crash, an error or an
+    /// interrupt. See [`Durability`] for when each checkpoint is written.
+    pub fn checkpointer(mut self, store: Arc<dyn CheckpointStore>) -> Self {
+        self.durable.store = Some(store);
+        self
+    }
+
+    /// When a thread's checkpoints are written (default [`Durability::Sync`]).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durable.durability = durability;
+        self
+    }
+
+    /// A breakpoint: runs stop before `node` runs, as if it asked a person;
+    /// resuming the thread runs it.
+    pub fn interrupt_before(mut self, node: impl NodeRef) -> Self {
+        self.durable.before.push(node.node_name());
+        self
+    }
+
+    /// A breakpoint: runs stop after `node` ran; resuming the thread goes on.
+    pub fn interrupt_after(mut self, node: impl NodeRef) -> Self {
+        self.durable.after.push(node.node_name());
         self
     }
 

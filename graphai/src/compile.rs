@@ -75,6 +75,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         max_steps,
         state,
         policies: policy_overrides,
+        durable,
         resources,
         problems: mut build_problems,
     } = graph;
@@ -184,6 +185,19 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         }
     }
 
+    let mut breakpoints = [vec![false; count], vec![false; count]];
+    for (names, which, marks) in [
+        (&durable.before, "interrupt_before", 0),
+        (&durable.after, "interrupt_after", 1),
+    ] {
+        for name in names {
+            if let Some(i) = r.node(name, || format!("`{which}({name})`")) {
+                breakpoints[marks][i] = true;
+            }
+        }
+    }
+    let [interrupt_before, interrupt_after] = breakpoints;
+
     let (Some(start), true) = (report.start(), r.problems.is_empty()) else {
         return Err(GraphCompileError::new(r.problems));
     };
@@ -226,6 +240,10 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             start,
             max_steps,
             policies,
+            interrupt_before,
+            interrupt_after,
+            fingerprint: crate::durable::fingerprint(&shape),
+            durable: durable.config(),
             upstream_readers,
             state: State::new(state),
             resources,

@@ -89,6 +89,48 @@ impl CompiledGraph {
         exec::execute_many(&self.inner, inputs.into_iter().map(Into::into), concurrency).await
     }
 
+    /// Continues thread `thread`'s run where it stopped: after a crash or an
+    /// error (the steps it checkpointed are not run again; the nodes that were
+    /// running start again), or after an interrupt (give the answer with
+    /// [`with_answer`](RunOptions::with_answer)). A finished thread returns
+    /// its result without running anything. End it like any run:
+    /// `.execute()`, `.detailed()`, `.outcome()` or `.stream()`.
+    pub fn resume(&self, thread: impl Into<String>) -> RunOptions<'_> {
+        RunOptions::resume(&self.inner, thread.into())
+    }
+
+    /// Continues thread `thread` from its earlier checkpoint `checkpoint`
+    /// (time travel): the steps after it run again, and the thread goes on
+    /// from there (its later checkpoints stay in its history). Ids come from
+    /// [`CheckpointStore::history`](crate::checkpoint::CheckpointStore::history).
+    pub fn resume_from(
+        &self,
+        thread: impl Into<String>,
+        checkpoint: impl Into<String>,
+    ) -> RunOptions<'_> {
+        RunOptions::fork(&self.inner, thread.into(), checkpoint.into())
+    }
+
+    /// Merges `values` into thread `thread`'s state: the state its next run
+    /// starts from or, while a run waits (interrupted, or stopped by a crash),
+    /// the state of each path that runs next. Written as a checkpoint.
+    ///
+    /// # Errors
+    /// No checkpoint store, a thread that does not exist, a changed graph, or
+    /// the store's own errors.
+    pub async fn update_thread(
+        &self,
+        thread: &str,
+        values: Map<String, Value>,
+    ) -> Result<(), GraphError> {
+        crate::durable::update_thread(&self.inner, thread, values).await
+    }
+
+    /// The graph's checkpoint store, if it has one ([`Graph::checkpointer`](crate::Graph::checkpointer)).
+    pub fn checkpointer(&self) -> Option<&std::sync::Arc<dyn crate::checkpoint::CheckpointStore>> {
+        self.inner.durable.as_ref().map(|durable| &durable.store)
+    }
+
     /// The branch-pipeline errors of the run that finished last.
     ///
     /// With concurrent runs, "last" is whichever finished last; use

@@ -201,6 +201,82 @@ pub enum GraphError {
         /// The resource type's name.
         type_name: String,
     },
+    /// The run stopped to wait for a person (a node's `Interrupt::ask`, or a
+    /// breakpoint): [`RunOptions::outcome`](crate::RunOptions::outcome) returns
+    /// this as [`RunOutcome::Interrupted`](crate::RunOutcome::Interrupted).
+    #[error("the run stopped at node `{node}` to wait for an answer{}", resume_text(.thread.as_deref()))]
+    Interrupted {
+        /// The thread to resume, for a durable run.
+        thread: Option<String>,
+        /// The node that asked, or the breakpoint's node.
+        node: String,
+        /// What the node asked (`null` for a breakpoint).
+        payload: serde_json::Value,
+    },
+    /// A durable operation on a graph compiled without a checkpoint store.
+    #[error(
+        "thread `{thread}`: this graph has no checkpoint store; give it one with `Graph::checkpointer(..)` to run threads"
+    )]
+    NoCheckpointer {
+        /// The thread asked for.
+        thread: String,
+    },
+    /// `resume` of a thread the store does not know.
+    #[error(
+        "thread `{thread}` does not exist in the checkpoint store: start it with `graph.run(input).thread(\"{thread}\")`"
+    )]
+    ThreadNotFound {
+        /// The thread.
+        thread: String,
+    },
+    /// An answer (or a resume) for a thread that does not wait for one.
+    #[error("thread `{thread}` is not waiting for an answer: {state}")]
+    NotWaiting {
+        /// The thread.
+        thread: String,
+        /// Where it is instead.
+        state: String,
+    },
+    /// A new run on a thread whose last run has not ended.
+    #[error(
+        "thread `{thread}` has a run that has not ended ({state}): resume it with `graph.resume(\"{thread}\")`, or start another thread"
+    )]
+    ThreadBusy {
+        /// The thread.
+        thread: String,
+        /// Where its run stands.
+        state: String,
+    },
+    /// The graph's shape changed since the thread's checkpoints were written.
+    #[error(
+        "thread `{thread}` was checkpointed by a different graph: {}; resume it with the graph that wrote it, or start a new thread",
+        .changes.join("; ")
+    )]
+    GraphChanged {
+        /// The thread.
+        thread: String,
+        /// What changed: nodes added or removed, edges added or removed.
+        changes: Vec<String>,
+    },
+    /// The checkpoint store failed.
+    #[error("thread `{thread}`: the checkpoint store failed")]
+    Checkpoint {
+        /// The thread.
+        thread: String,
+        /// The store's error.
+        #[source]
+        source: Box<crate::checkpoint::StoreError>,
+    },
+    /// A stored checkpoint could not be read back into a run.
+    #[error("thread `{thread}`, checkpoint `{checkpoint}` cannot be resumed: {reason}")]
+    CorruptCheckpoint {
+        /// The thread.
+        thread: String,
+        /// The checkpoint.
+        checkpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A task of `execute_many` ended without a result (its runtime shut down).
     #[error("run {index} of `execute_many` was aborted before it finished: {message}")]
     Aborted {
@@ -209,6 +285,13 @@ pub enum GraphError {
         /// Why the task ended.
         message: String,
     },
+}
+
+fn resume_text(thread: Option<&str>) -> String {
+    match thread {
+        Some(thread) => format!("; resume it with `graph.resume(\"{thread}\").with_answer(..)`"),
+        None => "; only a thread run (`graph.run(input).thread(..)`) can be resumed".to_owned(),
+    }
 }
 
 fn branch_text(branch: Option<&str>) -> String {
@@ -250,7 +333,8 @@ impl GraphError {
             | GraphError::MaxSteps { node, .. }
             | GraphError::Timeout { node, .. }
             | GraphError::GaveUp { node, .. }
-            | GraphError::MissingResource { node, .. } => Some(node),
+            | GraphError::MissingResource { node, .. }
+            | GraphError::Interrupted { node, .. } => Some(node),
             GraphError::MissingChoice { router }
             | GraphError::InvalidChoice { router, .. }
             | GraphError::UnknownChoice { router, .. }
@@ -258,7 +342,14 @@ impl GraphError {
             | GraphError::DuplicateChoice { router, .. } => Some(router),
             GraphError::InvalidInput { .. }
             | GraphError::Aborted { .. }
-            | GraphError::Stream { .. } => None,
+            | GraphError::Stream { .. }
+            | GraphError::NoCheckpointer { .. }
+            | GraphError::ThreadNotFound { .. }
+            | GraphError::NotWaiting { .. }
+            | GraphError::ThreadBusy { .. }
+            | GraphError::GraphChanged { .. }
+            | GraphError::Checkpoint { .. }
+            | GraphError::CorruptCheckpoint { .. } => None,
         }
     }
 }

@@ -52,9 +52,11 @@ pub mod checkpoint;
 mod compile;
 mod compiled;
 mod draw;
+mod durable;
 mod error;
 mod exec;
 mod graph_check;
+mod interrupt;
 #[cfg(feature = "openai")]
 pub mod llm;
 mod node;
@@ -106,8 +108,10 @@ pub use callback::{
     Callback, CallbackBuilder, CallbackError, EventStream, EventType, GraphEvent, TokenStream,
 };
 pub use compiled::CompiledGraph;
+pub use durable::{Durability, RunOutcome};
 pub use error::{CompileProblem, Error, GraphCompileError, GraphError, Result};
 pub use exec::{BranchError, RunOptions, RunOutput, RunStream, StreamItem};
+pub use interrupt::Interrupt;
 pub use node::{Context, IntoNode, Node, NodeDef, NodeFuture, NodeRef, ParamInfo};
 pub use policy::{Backoff, Policy};
 pub use resource::{Res, ResourceInfo, ResourceScope, Resources};

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::callback::Callback;
 use crate::error::GraphError;
+use crate::interrupt::Interrupt;
 use crate::policy::Policy;
 use crate::resource::{Res, ResourceInfo, ResourceScope};
 use crate::run_state::RunState;
@@ -46,6 +47,8 @@ pub trait Node: Send + Sync + 'static {
     /// `NAME`, `DOC` and `PARAMS`, whose parameters accept any JSON.
     const SCHEMA: FunctionSchema =
         FunctionSchema::new(Self::NAME, Self::DOC, "", "", Self::PARAMS, &[]);
+    /// Whether the node takes an [`Interrupt`] (it may stop the run to ask a person).
+    const TAKES_INTERRUPT: bool = false;
     /// The node's `Res<T>` parameters, which `compile()` checks are served.
     const RESOURCES: &'static [ResourceInfo] = &[];
 
@@ -97,6 +100,7 @@ pub struct NodeDef {
     pub(crate) policy: Policy,
     pub(crate) schema: FunctionSchema,
     pub(crate) resources: &'static [ResourceInfo],
+    pub(crate) takes_interrupt: bool,
     pub(crate) invoke: InvokeFn,
 }
 
@@ -114,6 +118,7 @@ impl NodeDef {
             policy: N::POLICY,
             schema: N::SCHEMA,
             resources: N::RESOURCES,
+            takes_interrupt: N::TAKES_INTERRUPT,
             invoke: N::invoke,
         }
     }
@@ -166,6 +171,11 @@ impl NodeDef {
     /// The node's `Res<T>` parameters.
     pub fn resources(&self) -> &'static [ResourceInfo] {
         self.resources
+    }
+
+    /// Whether the node takes an [`Interrupt`].
+    pub fn takes_interrupt(&self) -> bool {
+        self.takes_interrupt
     }
 
     pub(crate) fn reads(&self, key: &str) -> bool {
@@ -257,6 +267,8 @@ pub struct Context<'a> {
     pub(crate) callback: Option<Callback>,
     pub(crate) shared: &'a State,
     pub(crate) resources: ResourceScope<'a>,
+    /// For a node that takes an `Interrupt`: its handle.
+    pub(crate) interrupt: Option<&'a Interrupt>,
 }
 
 impl<'a> Context<'a> {
@@ -277,6 +289,11 @@ impl<'a> Context<'a> {
     /// The callback for a streaming node; one that discards tokens otherwise.
     pub fn callback(&self) -> Callback {
         self.callback.clone().unwrap_or_else(Callback::discard)
+    }
+
+    /// The running node's [`Interrupt`], when it takes one.
+    pub fn interrupt(&self) -> Option<&'a Interrupt> {
+        self.interrupt
     }
 
     /// The graph's shared state.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::builder::Condition;
+use crate::durable::DurableConfig;
 use crate::node::NodeDef;
 use crate::policy::Policy;
 use crate::resource::ResourceRegistry;
@@ -29,6 +30,13 @@ pub(crate) struct Inner {
     pub(crate) by_name: HashMap<String, usize>,
     pub(crate) start: usize,
     pub(crate) max_steps: usize,
+    /// Breakpoints: runs stop before / after these nodes.
+    pub(crate) interrupt_before: Vec<bool>,
+    pub(crate) interrupt_after: Vec<bool>,
+    /// The checkpoint store and when to write, for thread runs.
+    pub(crate) durable: Option<DurableConfig>,
+    /// A hash of the graph's shape, stored with every checkpoint.
+    pub(crate) fingerprint: String,
     /// Each node's retries and timeout (its own, or the builder's `policy`).
     pub(crate) policies: Vec<Policy>,
     /// Whether any node reads `upstream` (only then is it built).

@@ -61,6 +61,7 @@ pub(crate) fn dynamic_node(
         policy: crate::policy::Policy::new(),
         schema: crate::schema::FunctionSchema::new("dynamic", "", "", "", &[], &[]),
         resources: &[],
+        takes_interrupt: false,
         invoke,
     }
 }

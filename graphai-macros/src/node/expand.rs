@@ -148,10 +148,20 @@ impl NodeFn {
         let is_router = self.kind == Kind::Router;
         let ctx = ctx_ident();
         let policy = self.policy();
+        let interrupt = self
+            .params
+            .iter()
+            .any(|p| p.role == Role::Interrupt)
+            .then(|| {
+                quote!(
+                    const TAKES_INTERRUPT: bool = true;
+                )
+            });
         quote! {
             #(#cfgs)*
             impl ::graphai::Node for #ident {
                 #policy
+                #interrupt
                 const NAME: &'static str = #name;
                 const DOC: &'static str = #doc;
                 const IS_START: bool = #is_start;
@@ -245,6 +255,9 @@ impl NodeFn {
                 }),
                 Role::State => injections.push(quote! {
                     let #var = ::graphai::__private::inject_state::<#ty>(&#ctx);
+                }),
+                Role::Interrupt => injections.push(quote! {
+                    let #var = ::graphai::__private::inject_interrupt::<#ty>(&#ctx);
                 }),
                 Role::Resource => {
                     let (helper, inject) =

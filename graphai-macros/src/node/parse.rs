@@ -52,6 +52,8 @@ pub(crate) enum Role {
     State,
     /// `x: Res<T>` (any name): a resource, injected.
     Resource,
+    /// `x: Interrupt` (any name): asks a person, injected.
+    Interrupt,
 }
 
 /// What the function returns.
@@ -249,6 +251,7 @@ impl Param {
             "callback" => Role::Callback,
             "state" => Role::State,
             _ if resource_inner(&typed.ty).is_some() => Role::Resource,
+            _ if is_interrupt(&typed.ty) => Role::Interrupt,
             _ => Role::Read,
         };
         let default = one_attr(&ours.default, errors).and_then(|attr| {
@@ -341,6 +344,20 @@ pub(crate) fn result_args(ty: &Type) -> (Option<&Type>, Option<&Type>) {
 }
 
 /// `T` when `ty` is spelled `Res<T>` (any path ending in `Res`).
+/// Whether the type is spelled `Interrupt` (any path ending so, no arguments).
+pub(crate) fn is_interrupt(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Interrupt" && s.arguments.is_none()),
+        Type::Group(group) => is_interrupt(&group.elem),
+        Type::Paren(paren) => is_interrupt(&paren.elem),
+        _ => false,
+    }
+}
+
 pub(crate) fn resource_inner(ty: &Type) -> Option<&Type> {
     last_segment_args(ty, "Res").and_then(|args| match args.as_slice() {
         [GenericArgument::Type(inner)] => Some(inner),

@@ -140,6 +140,7 @@ impl Param {
             let what = match self.role {
                 Role::Callback => "the streaming callback",
                 Role::State => "the graph's shared state",
+                Role::Interrupt => "the node's interrupt",
                 _ => "a resource",
             };
             let rename = if self.role == Role::Resource {

@@ -154,8 +154,8 @@ impl ToolFn {
             all_vars.push(var.clone());
             let ty = &param.ty;
             match param.role {
-                // `validate` rejected a callback.
-                Role::Callback => {}
+                // `validate` rejected a callback and an interrupt.
+                Role::Callback | Role::Interrupt => {}
                 Role::State => injections.push(quote! {
                     let #var = ::graphai::__private::inject_state::<#ty>(&#ctx);
                 }),

@@ -131,6 +131,13 @@ impl ToolFn {
                 ));
                 continue;
             }
+            if param.role == Role::Interrupt {
+                errors.push(syn::Error::new_spanned(
+                    &param.ty,
+                    "a `#[tool]` runs inside one LLM turn and cannot stop to ask a person, so it takes no `Interrupt`: ask in the node that calls the tools (a `#[node]` taking `human: Interrupt`)",
+                ));
+                continue;
+            }
             param.validate(Kind::Tool, &owner, errors);
         }
     }

@@ -3,11 +3,12 @@
 //! Nothing here awaits; the driver runs the effects and calls these.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::driver::Interruption;
 use super::invoke::RunEnv;
 use super::position::{
     Edges, Fork, Frame, FrameId, FrameKind, Line, Owner, Path, PathId, Position, Route, Status,
@@ -23,6 +24,16 @@ pub(crate) struct Scheduler<'e, 'g> {
     pub(crate) branch_errors: Vec<BranchError>,
     /// Effects whose futures the driver must drop: their paths were cancelled.
     pub(crate) cancelled: Vec<Ticket>,
+    /// Where the run stopped to wait, once it did.
+    pub(crate) interrupted: Option<Interruption>,
+    /// Answers for the asks of the node each path runs (a resumed interrupt).
+    pub(crate) answers: HashMap<PathId, Vec<Value>>,
+    /// Paths whose `interrupt_before` breakpoint was passed (resumed).
+    pub(crate) passed: HashSet<PathId>,
+    /// The thread of a durable run, for its tracing span and events.
+    pub(crate) thread: Option<String>,
+    /// Replaying stored steps: breakpoints do not stop the run.
+    pub(crate) replaying: bool,
     next_ticket: Ticket,
 }
 
@@ -33,7 +44,38 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             pos,
             branch_errors: Vec::new(),
             cancelled: Vec::new(),
+            interrupted: None,
+            answers: HashMap::new(),
+            passed: HashSet::new(),
+            thread: None,
+            replaying: false,
             next_ticket: 0,
+        }
+    }
+
+    /// Starts a new run of the thread on `position` (replaying a thread).
+    pub(crate) fn reset_run(&mut self, position: Position) {
+        self.pos = position;
+        self.answers.clear();
+        self.passed.clear();
+        self.interrupted = None;
+        self.branch_errors.clear();
+    }
+
+    /// The paths that run next: ready, or started and not finished.
+    pub(crate) fn next_paths(&self) -> Vec<PathId> {
+        self.pos
+            .paths
+            .iter()
+            .filter(|(_, path)| matches!(path.status, Status::Ready | Status::Running { .. }))
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Merges `values` into path `id`'s state (an edit of a waiting thread).
+    pub(crate) fn merge_into(&mut self, id: PathId, values: Map<String, Value>) {
+        if let Some(path) = self.pos.paths.get_mut(id) {
+            Arc::make_mut(&mut path.state).merge(values);
         }
     }
 
@@ -145,6 +187,38 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         }) = self.pos.frames.get_mut(frame)
         {
             edges.waiting = Waiting::Condition { ticket };
+        }
+    }
+
+    /// The effect evaluating frame `frame`'s condition, if one is.
+    pub(crate) fn condition_ticket(&self, frame: FrameId) -> Option<Ticket> {
+        match self.pos.frames.get(frame)?.kind {
+            FrameKind::Edges(Edges {
+                waiting: Waiting::Condition { ticket },
+                ..
+            }) => Some(ticket),
+            _ => None,
+        }
+    }
+
+    /// Conditions being evaluated are evaluated again when the run goes on.
+    pub(crate) fn reset_conditions(&mut self) {
+        let mut waiting = Vec::new();
+        for (id, frame) in self.pos.frames.iter() {
+            if let FrameKind::Edges(Edges {
+                waiting: Waiting::Condition { .. },
+                ..
+            }) = frame.kind
+            {
+                waiting.push(id);
+            }
+        }
+        for id in waiting.into_iter().rev() {
+            if let FrameKind::Edges(edges) = &mut self.pos.frames[id].kind {
+                edges.waiting = Waiting::Nothing;
+                edges.next -= 1;
+            }
+            self.pos.edges.push_front(id);
         }
     }
 

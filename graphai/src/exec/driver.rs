@@ -17,11 +17,13 @@ use super::Ticket;
 use super::advance::Scheduler;
 use super::invoke::{RunEnv, panic_message};
 use super::position::{FrameId, PathId, Position, Status};
+use super::record::StepRecord;
 use crate::error::GraphError;
+use crate::interrupt::Interrupt;
 use crate::run_state::RunState;
 
 /// One effect to run.
-enum Work {
+pub(crate) enum Work {
     Node {
         path: PathId,
         ticket: Ticket,
@@ -29,6 +31,8 @@ enum Work {
         step: usize,
         state: Arc<RunState>,
         upstream: Option<Arc<Value>>,
+        /// For a node that takes an `Interrupt`: its handle.
+        interrupt: Option<Interrupt>,
     },
     Condition {
         frame: FrameId,
@@ -37,12 +41,20 @@ enum Work {
     },
 }
 
+/// What a node call produced.
+pub(crate) enum Outcome {
+    Output(Map<String, Value>),
+    Failed(GraphError),
+    /// The node asked a person (`Interrupt::ask`) and was cancelled.
+    Asked(Value),
+}
+
 /// What an effect produced.
-enum Done {
+pub(crate) enum Done {
     Node {
         path: PathId,
         ticket: Ticket,
-        result: Result<Map<String, Value>, GraphError>,
+        outcome: Outcome,
     },
     Condition {
         frame: FrameId,
@@ -67,14 +79,26 @@ impl Work {
                 step,
                 state,
                 upstream,
+                interrupt,
             } => {
-                let result = env.invoke(node, step, &state, upstream.as_deref()).await;
+                let call = env.invoke(node, step, &state, upstream.as_deref(), interrupt.as_ref());
+                let outcome = match &interrupt {
+                    None => into_outcome(call.await),
+                    Some(interrupt) => {
+                        let call = std::pin::pin!(call);
+                        let asked = std::pin::pin!(interrupt.raised());
+                        match futures::future::select(call, asked).await {
+                            futures::future::Either::Left((result, _)) => into_outcome(result),
+                            futures::future::Either::Right((payload, _)) => Outcome::Asked(payload),
+                        }
+                    }
+                };
                 // The path gets its state back unshared, to merge in place.
                 drop(state);
                 Done::Node {
                     path,
                     ticket,
-                    result,
+                    outcome,
                 }
             }
             Work::Condition {
@@ -99,6 +123,13 @@ impl Work {
     }
 }
 
+fn into_outcome(result: Result<Map<String, Value>, GraphError>) -> Outcome {
+    match result {
+        Ok(output) => Outcome::Output(output),
+        Err(error) => Outcome::Failed(error),
+    }
+}
+
 /// A running effect; `future` is dropped when its path is cancelled.
 struct Slot<'a> {
     ticket: Ticket,
@@ -118,23 +149,24 @@ impl Future for Slot<'_> {
 
 impl<'e, 'g> Scheduler<'e, 'g> {
     /// Runs the position to its end: `Ok` once the main path finished and
-    /// every branch pipeline it started is done, or the error that failed it.
+    /// every branch pipeline it started is done (or, after an interrupt, once
+    /// the effects already running are done), or the error that failed it.
     ///
-    /// `observer` sees the position after every step (node call or condition).
+    /// `journal`, when given, records every step before the next one starts.
     pub(crate) async fn drive(
         &mut self,
-        mut observer: Option<&mut (dyn FnMut(&Position) + Send)>,
+        mut journal: Option<&mut (dyn Journal + 'e)>,
     ) -> Result<(), GraphError> {
         let env = self.env;
         let mut running: FuturesUnordered<Slot<'e>> = FuturesUnordered::new();
         let mut live = 0usize;
         loop {
-            while let Some(work) = self.next_work()? {
+            while let Some(work) = self.next_work(false)? {
                 if live == 0 && self.pos.ready.is_empty() && self.pos.edges.is_empty() {
                     // Nothing else can run meanwhile: await it in place,
                     // without a task of its own (a chain never allocates one).
                     let done = work.run(env).await;
-                    self.complete(done, &mut observer)?;
+                    self.complete(done, &mut journal).await?;
                     self.cancelled.clear();
                     continue;
                 }
@@ -145,11 +177,14 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 live += 1;
             }
             if live == 0 {
+                if let (Some(interrupted), Some(journal)) = (&self.interrupted, &mut journal) {
+                    journal.interrupt(interrupted, &self.pos).await?;
+                }
                 return Ok(());
             }
             if let Some(Some(done)) = running.next().await {
                 live -= 1;
-                self.complete(done, &mut observer)?;
+                self.complete(done, &mut journal).await?;
                 if !self.cancelled.is_empty() {
                     for slot in running.iter_mut() {
                         if slot.future.is_some() && self.cancelled.contains(&slot.ticket) {
@@ -163,30 +198,72 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         }
     }
 
-    fn complete(
+    async fn complete(
         &mut self,
         done: Done,
-        observer: &mut Option<&mut (dyn FnMut(&Position) + Send)>,
+        journal: &mut Option<&mut (dyn Journal + 'e)>,
     ) -> Result<(), GraphError> {
-        let result = self.apply(done);
-        if let Some(observer) = observer {
-            observer(&self.pos);
+        let record = match journal {
+            Some(_) => self.step_record(&done),
+            None => None,
+        };
+        self.apply(done)?;
+        if let (Some(record), Some(journal)) = (record, journal) {
+            journal.step(record, &self.pos).await?;
         }
-        result
+        Ok(())
     }
 
-    fn apply(&mut self, done: Done) -> Result<(), GraphError> {
+    /// Applies what an effect produced to the position.
+    pub(crate) fn apply(&mut self, done: Done) -> Result<(), GraphError> {
         match done {
             Done::Node {
                 path,
                 ticket,
-                result,
+                outcome,
             } => {
-                let current = self.pos.paths.get(path).map(|p| p.status);
-                if current != Some(Status::Running { ticket }) {
+                let current = self.pos.paths.get(path).map(|p| (p.status, p.node));
+                let Some((Status::Running { ticket: running }, node)) = current else {
+                    return Ok(());
+                };
+                if running != ticket {
                     return Ok(());
                 }
-                self.node_done(path, result)
+                match outcome {
+                    Outcome::Output(output) => {
+                        self.answers.remove(&path);
+                        self.node_done(path, Ok(output))?;
+                        if self.env.graph.interrupt_after[node]
+                            && self.interrupted.is_none()
+                            && !self.replaying
+                        {
+                            self.interrupted = Some(Interruption {
+                                path,
+                                node,
+                                payload: Value::Null,
+                                kind: InterruptKind::After,
+                                answers: Vec::new(),
+                            });
+                        }
+                        Ok(())
+                    }
+                    Outcome::Failed(error) => self.node_done(path, Err(error)),
+                    Outcome::Asked(payload) => {
+                        if self.interrupted.is_none() {
+                            self.interrupted = Some(Interruption {
+                                path,
+                                node,
+                                payload,
+                                kind: InterruptKind::Ask,
+                                answers: self.answers.get(&path).cloned().unwrap_or_default(),
+                            });
+                        }
+                        // The node runs again from its start when the thread resumes.
+                        self.pos.paths[path].status = Status::Ready;
+                        self.pos.ready.push_front(path);
+                        Ok(())
+                    }
+                }
             }
             Done::Condition {
                 frame,
@@ -200,14 +277,26 @@ impl<'e, 'g> Scheduler<'e, 'g> {
     }
 
     /// The next effect to start: branch edges first (they may start
-    /// pipelines), then the ready paths in order.
-    fn next_work(&mut self) -> Result<Option<Work>, GraphError> {
+    /// pipelines), then the ready paths in order. Nothing once the run is
+    /// interrupted. `replaying` starts nothing for real: a condition's closure
+    /// is not called and breakpoints do not stop the run.
+    pub(crate) fn next_work(&mut self, replaying: bool) -> Result<Option<Work>, GraphError> {
+        if self.interrupted.is_some() {
+            return Ok(None);
+        }
         while let Some(frame) = self.pos.edges.pop_front() {
             let Some(index) = self.next_edge(frame)? else {
                 continue;
             };
             let ticket = self.ticket();
             self.condition_started(frame, ticket);
+            if replaying {
+                return Ok(Some(Work::Condition {
+                    frame,
+                    ticket,
+                    verdict: Err(String::new()),
+                }));
+            }
             let Some((output, node)) = self.condition_input(frame) else {
                 continue;
             };
@@ -227,16 +316,74 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         let Some(path) = self.pos.ready.pop_front() else {
             return Ok(None);
         };
+        let node = self.pos.paths[path].node;
+        if !replaying && self.env.graph.interrupt_before[node] && !self.passed.remove(&path) {
+            self.pos.ready.push_front(path);
+            self.interrupted = Some(Interruption {
+                path,
+                node,
+                payload: Value::Null,
+                kind: InterruptKind::Before,
+                answers: Vec::new(),
+            });
+            return Ok(None);
+        }
         let ticket = self.ticket();
         let entry = &mut self.pos.paths[path];
         entry.status = Status::Running { ticket };
+        let interrupt = self.env.def(node).takes_interrupt().then(|| {
+            let answers = self.answers.get(&path).cloned().unwrap_or_default();
+            Interrupt::new(self.env.name(node), answers)
+        });
+        let entry = &self.pos.paths[path];
         Ok(Some(Work::Node {
             path,
             ticket,
-            node: entry.node,
+            node,
             step: entry.steps,
             state: Arc::clone(&entry.state),
             upstream: entry.upstream.clone(),
+            interrupt,
         }))
     }
+}
+
+/// Where a stopped run waits: which path, at which node, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Interruption {
+    pub(crate) path: PathId,
+    pub(crate) node: usize,
+    pub(crate) payload: Value,
+    pub(crate) kind: InterruptKind,
+    /// The answers the node's asks got before this one.
+    pub(crate) answers: Vec<Value>,
+}
+
+/// Why a run stopped to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum InterruptKind {
+    /// `Interrupt::ask` without an answer.
+    Ask,
+    /// A breakpoint before the node.
+    Before,
+    /// A breakpoint after the node.
+    After,
+}
+
+/// Records a run's steps (a thread's checkpoints).
+pub(crate) trait Journal: Send {
+    /// One step applied: `record` says what it changed, `position` is the run's after it.
+    fn step<'a>(
+        &'a mut self,
+        record: StepRecord,
+        position: &'a Position,
+    ) -> BoxFuture<'a, Result<(), GraphError>>;
+
+    /// The run stopped to wait at `interrupted`.
+    fn interrupt<'a>(
+        &'a mut self,
+        interrupted: &'a Interruption,
+        position: &'a Position,
+    ) -> BoxFuture<'a, Result<(), GraphError>>;
 }

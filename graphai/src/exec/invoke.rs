@@ -13,6 +13,7 @@ use tracing::Instrument;
 use super::RunConfig;
 use crate::callback::{Callback, GraphEvent};
 use crate::error::GraphError;
+use crate::interrupt::Interrupt;
 use crate::node::{Context, NodeDef};
 use crate::resource::{ResourceScope, Resources};
 use crate::run_state::RunState;
@@ -58,6 +59,7 @@ impl<'g> RunEnv<'g> {
         step: usize,
         state: &RunState,
         upstream: Option<&Value>,
+        interrupt: Option<&Interrupt>,
     ) -> Result<Map<String, Value>, GraphError> {
         let def = self.def(node);
         let policy = self.graph.policies[node];
@@ -73,7 +75,9 @@ impl<'g> RunEnv<'g> {
                 error = tracing::field::Empty,
             );
             let started = (!span.is_disabled()).then(Instant::now);
-            let call = self.attempt(def, state, upstream).instrument(span.clone());
+            let call = self
+                .attempt(def, state, upstream, interrupt)
+                .instrument(span.clone());
             let result = match policy.timeout_duration() {
                 None => call.await,
                 Some(limit) => match tokio::time::timeout(limit, call).await {
@@ -124,6 +128,7 @@ impl<'g> RunEnv<'g> {
         def: &'g NodeDef,
         state: &RunState,
         upstream: Option<&Value>,
+        interrupt: Option<&Interrupt>,
     ) -> Result<Map<String, Value>, GraphError> {
         let name = def.name();
         let callback = def.is_stream().then(|| self.stream_callback(name));
@@ -141,6 +146,7 @@ impl<'g> RunEnv<'g> {
             callback: callback.clone(),
             shared: &self.graph.state,
             resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
+            interrupt,
         };
         let output = AssertUnwindSafe((def.invoke)(ctx))
             .catch_unwind()

@@ -8,6 +8,7 @@ mod invoke;
 mod many;
 mod options;
 mod position;
+pub(crate) mod record;
 mod route;
 #[cfg_attr(
     not(test),
@@ -38,8 +39,10 @@ pub use options::{RunOptions, RunStream, StreamItem};
 pub(crate) use many::execute_many;
 
 pub(crate) use advance::Scheduler;
+pub(crate) use driver::{InterruptKind, Interruption, Journal};
 pub(crate) use invoke::RunEnv;
 pub(crate) use position::Position;
+pub(crate) use record::StepRecord;
 
 /// Identifies one running effect (a node call or a branch condition).
 pub(crate) type Ticket = u64;
@@ -88,6 +91,11 @@ pub struct RunOutput {
 
 static RUN_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// A new run id, unique in the process.
+pub(crate) fn next_run_id() -> u64 {
+    RUN_IDS.fetch_add(1, Ordering::Relaxed)
+}
+
 /// How one run is made: what [`RunOptions`] collected.
 #[derive(Default)]
 pub(crate) struct RunConfig<'a> {
@@ -111,72 +119,111 @@ pub(crate) async fn run(
             });
         }
     };
-    drive(graph, Position::start(graph.start, input), config, None).await
+    check_resources(graph, &config)?;
+    let env = RunEnv::new(graph, &config);
+    let mut scheduler = Scheduler::new(&env, Position::start(graph.start, input));
+    match drive(&mut scheduler, None).await? {
+        Ended::Finished(output) => Ok(output),
+        Ended::Interrupted { interruption, .. } => Err(GraphError::Interrupted {
+            thread: None,
+            node: graph.nodes[interruption.node].name().to_owned(),
+            payload: interruption.payload,
+        }),
+    }
 }
 
-/// Runs `position` of a run of `graph` to its end, calling `observer` with the
-/// position after every step.
-pub(crate) async fn drive(
-    graph: &Inner,
-    position: Position,
-    config: RunConfig<'_>,
-    observer: Option<&mut (dyn FnMut(&Position) + Send)>,
-) -> Result<RunOutput, GraphError> {
-    // A per-run resource that a node needs must come with the run, before any node runs.
+/// A per-run resource that a node needs must come with the run, before any node runs.
+pub(crate) fn check_resources(graph: &Inner, config: &RunConfig<'_>) -> Result<(), GraphError> {
     let nodes = graph.nodes.iter().map(|n| (n.name(), n.resources()));
-    graph.resources.check_run(nodes, config.resources)?;
-    let env = RunEnv::new(graph, &config);
-    let run_id = RUN_IDS.fetch_add(1, Ordering::Relaxed);
+    graph.resources.check_run(nodes, config.resources)
+}
+
+/// How a run that did not fail ended.
+pub(crate) enum Ended {
+    /// It reached its end.
+    Finished(RunOutput),
+    /// It stopped to wait (a node asked a person, or a breakpoint).
+    Interrupted { interruption: Interruption },
+}
+
+/// Runs `scheduler`'s position to its end inside a `graphai.run` span;
+/// `journal`, when given, records every step.
+pub(crate) async fn drive<'e>(
+    scheduler: &mut Scheduler<'e, '_>,
+    journal: Option<&mut (dyn Journal + 'e)>,
+) -> Result<Ended, GraphError> {
+    let graph = scheduler.env.graph;
+    let run_id = next_run_id();
     let span = tracing::info_span!(
         "graphai.run",
         run = run_id,
+        thread = tracing::field::Empty,
         outcome = tracing::field::Empty,
         steps = tracing::field::Empty,
         duration_us = tracing::field::Empty,
     );
+    if let Some(thread) = &scheduler.thread {
+        span.record("thread", thread.as_str());
+    }
     let started = (!span.is_disabled()).then(Instant::now);
-    let mut scheduler = Scheduler::new(&env, position);
-    let result = scheduler.drive(observer).instrument(span.clone()).await;
+    let result = scheduler.drive(journal).instrument(span.clone()).await;
     let steps = scheduler.pos.steps_taken;
+    let outcome = match (&result, &scheduler.interrupted) {
+        (Err(_), _) => "error",
+        (Ok(()), Some(_)) => "interrupted",
+        (Ok(()), None) => "ok",
+    };
     if let Some(started) = started {
         span.record("duration_us", started.elapsed().as_micros() as u64);
         span.record("steps", steps);
-        span.record("outcome", if result.is_ok() { "ok" } else { "error" });
+        span.record("outcome", outcome);
         let _entered = span.enter();
         match &result {
-            Ok(()) => tracing::info!(steps, "run finished"),
+            Ok(()) => tracing::info!(steps, outcome, "run ended"),
             Err(error) => tracing::info!(steps, %error, "run failed"),
         }
     }
     let branch_errors = std::mem::take(&mut scheduler.branch_errors);
     lock(&graph.last_branch_errors).clone_from(&branch_errors);
     result?;
-    let Some(state) = scheduler.pos.result.take() else {
-        unreachable!("a run that ended without error has a result");
+    if let Some(interruption) = scheduler.interrupted.clone() {
+        if let Some(callback) = scheduler.env.callback {
+            let node = graph.nodes[interruption.node].name();
+            let mut event = crate::callback::GraphEvent::new("interrupt")
+                .with_node(node)
+                .with_token(node)
+                .with_param("payload", interruption.payload.clone());
+            if let Some(thread) = &scheduler.thread {
+                event = event.with_param("thread", thread.as_str());
+            }
+            // A consumer that left does not change how the run ended.
+            let _ = callback.emit(event).await;
+        }
+        return Ok(Ended::Interrupted { interruption });
+    }
+    let Some(state) = scheduler.pos.result.clone() else {
+        unreachable!("a run that ended without error or interrupt has a result");
     };
     let state = Arc::try_unwrap(state).unwrap_or_else(|shared| (*shared).clone());
-    Ok(RunOutput {
+    Ok(Ended::Finished(RunOutput {
         state: state.into_map(),
         branch_errors,
         run_id,
         steps,
-    })
+    }))
 }
 
-/// Runs `graph` streaming through `callback`, which is closed when the run
+/// Runs `run` streaming through `callback`, which is closed when the run
 /// ends, also when it fails (after an error event) or is cancelled.
-pub(crate) async fn run_with_callback(
-    graph: &Inner,
-    input: Value,
+pub(crate) async fn streaming<T>(
     callback: &Callback,
-    mut config: RunConfig<'_>,
-) -> Result<RunOutput, GraphError> {
+    run: impl std::future::Future<Output = Result<T, GraphError>>,
+) -> Result<T, GraphError> {
     let mut guard = CloseOnDrop {
         callback,
         armed: true,
     };
-    config.callback = Some(callback);
-    let result = run(graph, input, config).await;
+    let result = run.await;
     guard.armed = false;
     if let Err(error) = &result {
         callback.send_error(error, error.node());

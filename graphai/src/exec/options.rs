@@ -9,8 +9,9 @@ use futures::Stream;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use super::{RunConfig, RunOutput, run, run_with_callback};
+use super::{RunConfig, RunOutput, run, streaming};
 use crate::callback::{Callback, EventStream, GraphEvent};
+use crate::durable::{RunOutcome, Start, run_thread};
 use crate::error::GraphError;
 use crate::resource::Resources;
 use crate::tables::Inner;
@@ -49,6 +50,19 @@ pub struct RunOptions<'a> {
     callback: Option<&'a Callback>,
     max_steps: Option<usize>,
     resources: Option<Resources>,
+    thread: Option<String>,
+    mode: Mode,
+    answer: Option<Value>,
+}
+
+/// What a run does with its thread.
+enum Mode {
+    /// A new run (of the thread, if it has one).
+    Start,
+    /// The thread's waiting run goes on.
+    Resume,
+    /// A run goes on from an earlier checkpoint.
+    Fork { checkpoint: String },
 }
 
 impl<'a> RunOptions<'a> {
@@ -59,7 +73,46 @@ impl<'a> RunOptions<'a> {
             callback: None,
             max_steps: None,
             resources: None,
+            thread: None,
+            mode: Mode::Start,
+            answer: None,
         }
+    }
+
+    /// Options that resume `thread` (see [`CompiledGraph::resume`](crate::CompiledGraph::resume)).
+    pub(crate) fn resume(graph: &'a Inner, thread: String) -> Self {
+        let mut options = Self::new(graph, Value::Null);
+        options.thread = Some(thread);
+        options.mode = Mode::Resume;
+        options
+    }
+
+    /// Options that fork `thread` at `checkpoint`.
+    pub(crate) fn fork(graph: &'a Inner, thread: String, checkpoint: String) -> Self {
+        let mut options = Self::new(graph, Value::Null);
+        options.thread = Some(thread);
+        options.mode = Mode::Fork { checkpoint };
+        options
+    }
+
+    /// Makes the run durable: it continues thread `id` (a chat's
+    /// conversation, a ticket's workflow) from the state the thread's last run
+    /// ended with, and writes a checkpoint after every step to the graph's
+    /// [`checkpointer`](crate::Graph::checkpointer), so
+    /// [`resume`](crate::CompiledGraph::resume) can continue it after a crash,
+    /// an error or an interrupt.
+    pub fn thread(mut self, id: impl Into<String>) -> Self {
+        self.thread = Some(id.into());
+        self
+    }
+
+    /// The answer for the node that stopped the resumed thread to ask a
+    /// person: its [`Interrupt::ask`](crate::Interrupt::ask) returns it when
+    /// the node runs again. For [`resume`](crate::CompiledGraph::resume) only;
+    /// on a new run it is an error ([`GraphError::NotWaiting`]).
+    pub fn with_answer(mut self, answer: impl Into<Value>) -> Self {
+        self.answer = Some(answer.into());
+        self
     }
 
     /// Streams through `callback`: markers around streaming nodes, their
@@ -108,16 +161,64 @@ impl<'a> RunOptions<'a> {
     /// # Errors
     /// As [`execute`](Self::execute).
     pub async fn detailed(self) -> Result<RunOutput, GraphError> {
+        match self.outcome().await? {
+            RunOutcome::Finished(output) => Ok(output),
+            RunOutcome::Interrupted {
+                thread,
+                node,
+                payload,
+                ..
+            } => Err(GraphError::Interrupted {
+                thread,
+                node,
+                payload,
+            }),
+        }
+    }
+
+    /// Runs the graph and says how the run ended: finished, or interrupted
+    /// to wait for a person (then resume the thread with an answer).
+    ///
+    /// # Errors
+    /// As [`execute`](Self::execute), and for a thread run the errors of its
+    /// checkpoints: no store, a thread that does not exist or is busy, a
+    /// changed graph, a store that fails or a checkpoint that cannot be read.
+    pub async fn outcome(self) -> Result<RunOutcome, GraphError> {
+        let callback = self.callback;
+        let run = self.go(callback);
+        match callback {
+            Some(callback) => streaming(callback, run).await,
+            None => run.await,
+        }
+    }
+
+    /// The run itself, streaming through `callback` (the caller closes it).
+    async fn go(self, callback: Option<&Callback>) -> Result<RunOutcome, GraphError> {
         let graph = self.graph;
         let config = RunConfig {
-            callback: None,
+            callback,
             max_steps: self.max_steps,
             resources: self.resources.as_ref(),
         };
-        match self.callback {
-            Some(callback) => run_with_callback(graph, self.input, callback, config).await,
-            None => run(graph, self.input, config).await,
+        if self.answer.is_some() && !matches!(self.mode, Mode::Resume) {
+            return Err(GraphError::NotWaiting {
+                thread: self.thread.clone().unwrap_or_default(),
+                state: "a new run has nothing to answer: `with_answer` goes with `graph.resume(thread)`".to_owned(),
+            });
         }
+        let Some(thread) = &self.thread else {
+            return run(graph, self.input, config)
+                .await
+                .map(RunOutcome::Finished);
+        };
+        let start = match self.mode {
+            Mode::Start => Start::Input(self.input),
+            Mode::Resume => Start::Resume {
+                answer: self.answer,
+            },
+            Mode::Fork { checkpoint } => Start::Fork { checkpoint },
+        };
+        run_thread(graph, thread, start, config).await
     }
 
     /// Runs the graph as a stream of its events, the run's result last.
@@ -138,16 +239,22 @@ impl<'a> RunOptions<'a> {
                 };
             }
         };
-        let graph = self.graph;
-        let (input, max_steps, resources) = (self.input, self.max_steps, self.resources);
         let run = Box::pin(async move {
             let callback = callback;
-            let config = RunConfig {
-                callback: None,
-                max_steps,
-                resources: resources.as_ref(),
-            };
-            run_with_callback(graph, input, &callback, config).await
+            let outcome = streaming(&callback, self.go(Some(&callback))).await;
+            match outcome? {
+                RunOutcome::Finished(output) => Ok(output),
+                RunOutcome::Interrupted {
+                    thread,
+                    node,
+                    payload,
+                    ..
+                } => Err(GraphError::Interrupted {
+                    thread,
+                    node,
+                    payload,
+                }),
+            }
         });
         RunStream {
             run: Some(run),

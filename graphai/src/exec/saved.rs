@@ -47,7 +47,7 @@ pub(crate) struct SavedPath {
 }
 
 /// A path's state: indices into [`SavedPosition::layers`], and its own writes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SavedState {
     pub(crate) layers: Vec<usize>,
     pub(crate) top: Map<String, Value>,
@@ -142,6 +142,17 @@ pub(crate) struct RestoreError(pub(crate) String);
 impl Position {
     /// This position by node name.
     pub(crate) fn save(&self, graph: &Inner) -> SavedPosition {
+        self.save_as(graph, true)
+    }
+
+    /// This position by node name without the paths' states: what a
+    /// checkpoint stores beside the step's delta (the states are rebuilt by
+    /// replaying the deltas).
+    pub(crate) fn save_without_states(&self, graph: &Inner) -> SavedPosition {
+        self.save_as(graph, false)
+    }
+
+    fn save_as(&self, graph: &Inner, states: bool) -> SavedPosition {
         let name = |node: usize| graph.nodes[node].name().to_owned();
         let mut layers = Layers::default();
         let paths = self
@@ -151,8 +162,12 @@ impl Position {
                 id,
                 node: name(path.node),
                 steps: path.steps,
-                state: layers.save(&path.state),
-                upstream: path.upstream.as_deref().cloned(),
+                state: if states {
+                    layers.save(&path.state)
+                } else {
+                    SavedState::default()
+                },
+                upstream: path.upstream.as_deref().cloned().filter(|_| states),
                 line: match path.line {
                     Line::Main {
                         stop_at_join: false,
@@ -220,7 +235,11 @@ impl Position {
                 },
             })
             .collect();
-        let result = self.result.as_ref().map(|state| layers.save(state));
+        let result = self
+            .result
+            .as_ref()
+            .map(|state| layers.save(state))
+            .filter(|_| states);
         SavedPosition {
             paths,
             frames,

@@ -1,8 +1,6 @@
 //! The position of a run is a value: saved at every step, read back, and
 //! resumed, it gives the run's own result.
 
-use std::sync::Mutex;
-
 use serde_json::{Map, Value, json};
 
 use super::saved::SavedPosition;
@@ -109,21 +107,61 @@ fn graph() -> CompiledGraph {
         .expect("compiles")
 }
 
+/// Saves the position after every step.
+struct Recorder<'g> {
+    graph: &'g crate::tables::Inner,
+    saved: Vec<SavedPosition>,
+}
+
+impl super::Journal for Recorder<'_> {
+    fn step<'a>(
+        &'a mut self,
+        _record: super::StepRecord,
+        position: &'a Position,
+    ) -> futures::future::BoxFuture<'a, Result<(), crate::GraphError>> {
+        self.saved.push(position.save(self.graph));
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn interrupt<'a>(
+        &'a mut self,
+        _interrupted: &'a super::Interruption,
+        _position: &'a Position,
+    ) -> futures::future::BoxFuture<'a, Result<(), crate::GraphError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// Runs `position` to its end, recording into `recorder`; the final state.
+async fn run_to_end(
+    graph: &crate::tables::Inner,
+    position: Position,
+    recorder: Option<&mut Recorder<'_>>,
+) -> Result<Map<String, Value>, crate::GraphError> {
+    let config = RunConfig::default();
+    let env = super::RunEnv::new(graph, &config);
+    let mut scheduler = super::Scheduler::new(&env, position);
+    let journal = recorder.map(|r| r as &mut dyn super::Journal);
+    match drive(&mut scheduler, journal).await? {
+        super::Ended::Finished(output) => Ok(output.state),
+        super::Ended::Interrupted { .. } => unreachable!("these graphs never ask"),
+    }
+}
+
 async fn run_observed(graph: &CompiledGraph) -> (Map<String, Value>, Vec<SavedPosition>) {
     let inner = &*graph.inner;
-    let saved = Mutex::new(Vec::new());
-    let mut observer = |position: &Position| {
-        saved.lock().expect("saved").push(position.save(inner));
+    let mut recorder = Recorder {
+        graph: inner,
+        saved: Vec::new(),
     };
-    let output = drive(
+    let state = run_to_end(
         inner,
         Position::start(inner.start, Map::new()),
-        RunConfig::default(),
-        Some(&mut observer),
+        Some(&mut recorder),
     )
     .await
     .expect("runs");
-    (output.state, saved.into_inner().expect("saved"))
+    (state, recorder.saved)
 }
 
 #[tokio::test]
@@ -151,10 +189,10 @@ async fn the_position_serializes_at_every_step_and_a_restored_run_finishes_the_s
         let read: SavedPosition = serde_json::from_str(&text).expect("reads back");
         assert_eq!(&read, saved, "step {step}");
         let restored = Position::restore(&read, inner).expect("fits the graph");
-        let resumed = drive(inner, restored, RunConfig::default(), None)
+        let resumed = run_to_end(inner, restored, None)
             .await
             .unwrap_or_else(|err| panic!("step {step}: resumed run failed: {err}"));
-        assert_eq!(resumed.state, expected, "resumed from step {step}");
+        assert_eq!(resumed, expected, "resumed from step {step}");
     }
     assert!(
         saw_fork && saw_edges,

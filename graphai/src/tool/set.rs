@@ -208,6 +208,7 @@ impl ToolSet {
             callback: None,
             shared: &self.state,
             resources: ResourceScope::new(&self.resources, None),
+            interrupt: None,
         };
         let future = match tool.invoke {
             Invoke::Tool(invoke) => invoke(ctx),
