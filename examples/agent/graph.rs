@@ -119,11 +119,22 @@ async fn next_turn(
                     "the server sent nothing for a streamed request with tools; asking for whole answers from now on"
                 );
                 state.insert(NO_STREAMING, true);
+                // The server closes the connection of the failed stream, and
+                // the client may send the next request on it before it sees
+                // that: such a request is sent once more.
+                match request().send().await {
+                    Err(LlmError::Connect { .. }) => {}
+                    other => return finish_whole(other?, callback).await,
+                }
             }
             other => return Ok(other?),
         }
     }
-    let reply = request().send().await?;
+    finish_whole(request().send().await?, callback).await
+}
+
+/// A whole answer's text goes to the callback in one piece.
+async fn finish_whole(reply: ChatReply, callback: &Callback) -> graphai::Result<ChatReply> {
     if !reply.text.is_empty() {
         callback.acall(reply.text.as_str()).await?;
     }
@@ -167,7 +178,7 @@ async fn run_tools(
             Ok(Value::String(text)) => (text, true),
             Ok(value) => (value.to_string(), true),
             Err(error) => {
-                tracing::warn!(tool = %call.name, id = %call.id, "tool call failed: {}", error.report());
+                tracing::info!(tool = %call.name, id = %call.id, "tool call failed: {}", error.report());
                 (error.report(), false)
             }
         };

@@ -26,7 +26,7 @@ use std::process::ExitCode;
 
 use futures::StreamExt;
 use graphai::llm::{ChatClient, LlmError};
-use graphai::{Callback, EventStream, EventType, GraphEvent, Value};
+use graphai::{Callback, EventStream, EventType, GraphError, GraphEvent, Value};
 
 /// Prints the model's text as it streams and one line per tool call.
 async fn print_events(mut events: EventStream) {
@@ -79,8 +79,9 @@ fn tool_line(event: &GraphEvent) -> String {
     )
 }
 
-/// Prints `err` with its causes, and a hint when the server was unreachable.
-fn report(err: &(dyn std::error::Error + 'static)) {
+/// Prints `err` with its causes, and a hint when the server was unreachable
+/// (returned: then no other question can be answered either).
+fn report(err: &(dyn std::error::Error + 'static)) -> bool {
     eprintln!("error: {err}");
     let mut unreachable = matches!(
         err.downcast_ref::<LlmError>(),
@@ -99,6 +100,23 @@ fn report(err: &(dyn std::error::Error + 'static)) {
         eprintln!(
             "hint: start a local model with `scripts/local-llm.sh` and export the `OPENAI_BASE_URL` and `OPENAI_MODEL` it prints, or set `OPENAI_API_KEY` and `OPENAI_MODEL` to use OpenAI"
         );
+    }
+    if matches!(
+        err.downcast_ref::<GraphError>(),
+        Some(GraphError::MaxSteps { .. })
+    ) {
+        eprintln!(
+            "hint: the model was still calling tools; a higher `AGENT_TOOL_ROUNDS` (default 4) allows more rounds"
+        );
+    }
+    unreachable
+}
+
+/// `AGENT_TOOL_ROUNDS`, default 4; `None` when it is not a number.
+fn tool_rounds() -> Option<usize> {
+    match std::env::var("AGENT_TOOL_ROUNDS") {
+        Err(_) => Some(4),
+        Ok(text) => text.trim().parse().ok(),
     }
 }
 
@@ -128,17 +146,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let tool_rounds = match std::env::var("AGENT_TOOL_ROUNDS") {
-        Err(_) => 4,
-        Ok(text) => match text.trim().parse::<usize>() {
-            Ok(rounds) => rounds,
-            Err(_) => {
-                eprintln!(
-                    "error: `AGENT_TOOL_ROUNDS` is `{text}`, not a number of rounds such as 4"
-                );
-                return ExitCode::FAILURE;
-            }
-        },
+    let Some(tool_rounds) = tool_rounds() else {
+        eprintln!("error: `AGENT_TOOL_ROUNDS` is not a number of rounds, such as 4");
+        return ExitCode::FAILURE;
     };
     let mut questions: Vec<String> = std::env::args().skip(1).collect();
     if questions.is_empty() {
@@ -155,6 +165,7 @@ async fn main() -> ExitCode {
         }
     };
 
+    let mut failed = false;
     for question in questions {
         println!("> {question}");
         let callback = Callback::new();
@@ -171,12 +182,21 @@ async fn main() -> ExitCode {
             .detailed();
         let (result, ()) = tokio::join!(run, print_events(events));
         match result {
-            Ok(output) => println!("({} steps)", output.steps),
-            Err(err) => {
-                report(&err);
-                return ExitCode::FAILURE;
+            Ok(output) if output.state["answer"] == "" => {
+                println!(
+                    "(the model answered with no text, after {} steps)",
+                    output.steps
+                );
             }
+            Ok(output) => println!("({} steps)", output.steps),
+            // An unreachable server fails every question: stop at the first.
+            Err(err) if report(&err) => return ExitCode::FAILURE,
+            Err(_) => failed = true,
         }
     }
-    ExitCode::SUCCESS
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -173,7 +173,11 @@ mod tests {
     fn every_day_of_four_centuries_follows_the_one_before() {
         // Walking day by day from the epoch, each date is the next of the last.
         let month_length = |year: u64, month: u64| match month {
-            2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+            2 if (year.is_multiple_of(4) && !year.is_multiple_of(100))
+                || year.is_multiple_of(400) =>
+            {
+                29
+            }
             2 => 28,
             4 | 6 | 9 | 11 => 30,
             _ => 31,
