@@ -1,8 +1,8 @@
 //! The agent example's own graph (`examples/agent/graph.rs`, with its tools
 //! from `examples/agent/tools.rs`) against the mock OpenAI server: the whole
 //! loop of tool call, dispatch, tool result and answer, several calls in one
-//! turn, a server that cannot stream tool turns, and bad input
-//! (`agent/bad_input.rs`); plus an ignored run against a real model
+//! turn; a server that cannot stream tool turns (`agent/whole_answers.rs`);
+//! bad input (`agent/bad_input.rs`); and an ignored run against a real model
 //! (`agent/local.rs`).
 //!
 //! Run with `cargo test --features openai --test agent`.
@@ -17,6 +17,8 @@ mod local;
 mod mock_openai;
 #[path = "../examples/agent/tools.rs"]
 mod tools;
+#[path = "agent/whole_answers.rs"]
+mod whole_answers;
 
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +29,7 @@ use graphai::{
 };
 use tokio::sync::Notify;
 
-use mock_openai::{ANSWERING_MODEL, COMPLETION_ID, Reply, Server, Turn, within};
+use mock_openai::{Server, Turn, within};
 
 const CALL_A: &str = "call_F9ZaqPWo69u0urxAhVt8meDW";
 const CALL_B: &str = "call_3xMKqJbuMbq2e2zY7rJ3ot0L";
@@ -288,70 +290,6 @@ async fn the_calls_of_one_turn_run_concurrently() {
         tool_message(CALL_B, "quick is done"),
         "results in call order, not in the order the calls finished"
     );
-}
-
-/// A whole (non-streamed) completion with `message` and `finish_reason`.
-fn whole(message: Value, finish_reason: &str) -> Reply {
-    Reply::Json(
-        json!({
-            "id": COMPLETION_ID,
-            "object": "chat.completion",
-            "created": 1_727_895_263,
-            "model": ANSWERING_MODEL,
-            "choices": [{ "index": 0, "message": message, "logprobs": null, "finish_reason": finish_reason }],
-            "usage": { "prompt_tokens": 180, "completion_tokens": 12, "total_tokens": 192 },
-        })
-        .to_string(),
-    )
-}
-
-/// llama-cpp-python answers a streamed request with tools `200 OK` and an
-/// empty body; the LLM node asks again for a whole answer, and from then on
-/// asks for whole answers only.
-#[tokio::test]
-async fn a_server_that_cannot_stream_tool_turns_is_asked_for_whole_answers() {
-    let call = whole(
-        json!({
-            "role": "assistant", "content": null,
-            "tool_calls": [{ "id": CALL_A, "type": "function", "function": { "name": "clock", "arguments": "{}" } }],
-        }),
-        "tool_calls",
-    );
-    let answer = whole(
-        json!({ "role": "assistant", "content": "It is morning." }),
-        "stop",
-    );
-    let server = Server::start_many(vec![Reply::Stream(Vec::new()), call, answer]).await;
-    let graph = agent(&server, 1);
-
-    let (result, events) = ask(&graph, "What time is it?").await;
-    assert_eq!(result.expect("answered").state["answer"], "It is morning.");
-    let streamed: Vec<Value> = server
-        .seen()
-        .iter()
-        .map(|seen| seen.body["stream"].clone())
-        .collect();
-    assert_eq!(
-        streamed,
-        [true, false, false],
-        "one try at streaming, then whole answers"
-    );
-    assert_eq!(
-        streamed_text(&events),
-        ["It is morning."],
-        "the whole answer's text still reaches the callback"
-    );
-    let (name, _, result, ok) = &tool_results(&events)[0];
-    assert_eq!(name, "clock");
-    assert!(*ok && result.ends_with("day)"), "{result}");
-    assert_eq!(graph.get_state()[graph::NO_STREAMING], true);
-
-    // The next run remembers: its first request is already a whole one.
-    let (result, _) = ask(&graph, "And now?").await;
-    assert_eq!(result.expect("answered").state["answer"], "It is morning.");
-    let seen = server.seen();
-    assert_eq!(seen.len(), 4);
-    assert_eq!(seen[3].body["stream"], false);
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! Bad input at the graph level. A tool call that cannot run (no such tool,
-//! arguments that are not JSON or do not fit, a tool that panics) is answered
+//! Bad input at the graph level. A tool call that fails (no such tool,
+//! arguments that are not JSON or do not fit, a tool's error or panic) is answered
 //! with the error's text as the tool's result, so the model can correct
 //! itself, and the run goes on; a model that never stops calling tools is
 //! stopped by `max_steps`; a malformed call from the server fails the run.
@@ -16,8 +16,9 @@ fn call_turn(name: &str, arguments: &str) -> Turn {
         .finish("tool_calls")
 }
 
-/// Runs one turn of `call`, then the answer `Sorry.`; returns what the tool
-/// message of the second request says and whether the run answered.
+/// Runs a model that calls `name` with `arguments`, then answers `Sorry.`:
+/// checks that the run answered and the call was reported as failed, and
+/// returns what the tool message of the second request told the model.
 async fn tool_message_after(name: &str, arguments: &str) -> String {
     let server = Server::start_many(vec![
         call_turn(name, arguments).reply(),
