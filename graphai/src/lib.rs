@@ -67,6 +67,7 @@ mod sse_decoder;
 mod state;
 mod sync;
 mod tool;
+pub mod tracing_fields;
 
 #[doc(hidden)]
 pub mod __private;

@@ -241,8 +241,13 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 return self.finish(id);
             }
             match self.resolve(node, route.choice, route.choices) {
-                Ok(_) if route.stop => return self.finish(id),
-                Ok(chosen) => Cow::Owned(chosen),
+                Ok(chosen) => {
+                    self.chose(node, &chosen);
+                    if route.stop {
+                        return self.finish(id);
+                    }
+                    Cow::Owned(chosen)
+                }
                 Err(error) => return self.fail(id, error),
             }
         } else if route.stop {
@@ -433,6 +438,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                         && state.get(key) != Some(value)
                     {
                         tracing::warn!(
+                            parent: &env.span,
                             key = key.as_str(),
                             first = names(j),
                             second = names(i),
@@ -541,12 +547,38 @@ impl<'e, 'g> Scheduler<'e, 'g> {
 
     fn record(&mut self, source: usize, destination: usize, error: GraphError) {
         let (source, destination) = (self.env.name(source), self.env.name(destination));
-        tracing::warn!(source, destination, %error, "branch pipeline failed");
+        tracing::warn!(
+            parent: &self.env.span,
+            source,
+            destination,
+            %error,
+            "branch pipeline failed"
+        );
         self.branch_errors.push(BranchError {
             source: source.to_owned(),
             destination: destination.to_owned(),
             error: Arc::new(error),
         });
+    }
+
+    /// Says in the run's span where router `router` sends its path: `choice`
+    /// for one node, `choices` (names joined by `", "`) for a fan-out.
+    fn chose(&self, router: usize, chosen: &[usize]) {
+        let env = self.env;
+        match chosen {
+            [one] => tracing::debug!(
+                parent: &env.span,
+                router = env.name(router),
+                choice = env.name(*one),
+                "router chose"
+            ),
+            many => tracing::debug!(
+                parent: &env.span,
+                router = env.name(router),
+                choices = %Names { env, nodes: many },
+                "router chose"
+            ),
+        }
     }
 
     /// A router's `choice`/`choices`, resolved against its declared
@@ -625,5 +657,23 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 allowed,
             }
         })
+    }
+}
+
+/// Node names joined by `", "`, written only if a subscriber formats them.
+struct Names<'a, 'g> {
+    env: &'a RunEnv<'g>,
+    nodes: &'a [usize],
+}
+
+impl std::fmt::Display for Names<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, &node) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(self.env.name(node))?;
+        }
+        Ok(())
     }
 }

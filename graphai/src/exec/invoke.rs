@@ -30,16 +30,19 @@ pub(crate) struct RunEnv<'g> {
     pub(crate) max_steps: usize,
     /// The run's own resources, which win over the graph's.
     pub(crate) resources: Option<&'g Resources>,
+    /// The run's `graphai.run` span: the parent of its node spans and events.
+    pub(crate) span: tracing::Span,
 }
 
 impl<'g> RunEnv<'g> {
-    pub(crate) fn new(graph: &'g Inner, config: &RunConfig<'g>) -> Self {
+    pub(crate) fn new(graph: &'g Inner, config: &RunConfig<'g>, span: tracing::Span) -> Self {
         Self {
             graph,
             callback: config.callback,
             discard: OnceLock::new(),
             max_steps: config.max_steps.unwrap_or(graph.max_steps),
             resources: config.resources,
+            span,
         }
     }
 
@@ -64,13 +67,15 @@ impl<'g> RunEnv<'g> {
         let mut attempt = 1;
         loop {
             let span = tracing::debug_span!(
-                "graphai.node",
+                parent: &self.span,
+                crate::tracing_fields::NODE_SPAN,
                 node = def.name(),
                 step,
                 attempt,
                 outcome = tracing::field::Empty,
                 duration_us = tracing::field::Empty,
                 error = tracing::field::Empty,
+                otel.status_code = tracing::field::Empty,
             );
             let started = (!span.is_disabled()).then(Instant::now);
             let call = self.attempt(def, state, upstream).instrument(span.clone());
@@ -93,6 +98,7 @@ impl<'g> RunEnv<'g> {
                 Err(error) if error.is_retryable() && attempt < policy.attempts() => {
                     let delay = policy.backoff_policy().delay(attempt);
                     tracing::warn!(
+                        parent: &span,
                         node = def.name(),
                         attempt,
                         delay_ms = delay.as_millis() as u64,
@@ -183,6 +189,7 @@ fn record(span: &tracing::Span, started: Instant, result: &Result<Map<String, Va
         Ok(_) => span.record("outcome", "ok"),
         Err(error) => {
             span.record("error", tracing::field::display(error));
+            span.record("otel.status_code", "ERROR");
             span.record(
                 "outcome",
                 if matches!(error, GraphError::Timeout { .. }) {

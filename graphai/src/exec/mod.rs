@@ -124,28 +124,25 @@ pub(crate) async fn drive(
     // A per-run resource that a node needs must come with the run, before any node runs.
     let nodes = graph.nodes.iter().map(|n| (n.name(), n.resources()));
     graph.resources.check_run(nodes, config.resources)?;
-    let env = RunEnv::new(graph, &config);
     let run_id = RUN_IDS.fetch_add(1, Ordering::Relaxed);
+    // The names and fields are documented in `crate::tracing_fields`.
     let span = tracing::info_span!(
-        "graphai.run",
+        crate::tracing_fields::RUN_SPAN,
         run = run_id,
+        thread = tracing::field::Empty,
         outcome = tracing::field::Empty,
         steps = tracing::field::Empty,
         duration_us = tracing::field::Empty,
+        error = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
     );
     let started = (!span.is_disabled()).then(Instant::now);
+    let env = RunEnv::new(graph, &config, span.clone());
     let mut scheduler = Scheduler::new(&env, position);
     let result = scheduler.drive(observer).instrument(span.clone()).await;
     let steps = scheduler.pos.steps_taken;
     if let Some(started) = started {
-        span.record("duration_us", started.elapsed().as_micros() as u64);
-        span.record("steps", steps);
-        span.record("outcome", if result.is_ok() { "ok" } else { "error" });
-        let _entered = span.enter();
-        match &result {
-            Ok(()) => tracing::info!(steps, "run finished"),
-            Err(error) => tracing::info!(steps, %error, "run failed"),
-        }
+        finished(&span, started, steps, result.as_ref().err());
     }
     let branch_errors = std::mem::take(&mut scheduler.branch_errors);
     lock(&graph.last_branch_errors).clone_from(&branch_errors);
@@ -160,6 +157,32 @@ pub(crate) async fn drive(
         run_id,
         steps,
     })
+}
+
+/// Records the end of a run on its span and says it in an event inside it.
+fn finished(span: &tracing::Span, started: Instant, steps: usize, error: Option<&GraphError>) {
+    let duration_us = started.elapsed().as_micros() as u64;
+    span.record("duration_us", duration_us);
+    span.record("steps", steps);
+    match error {
+        None => {
+            span.record("outcome", "ok");
+            tracing::info!(parent: span, outcome = "ok", steps, duration_us, "run finished");
+        }
+        Some(error) => {
+            span.record("outcome", "error");
+            span.record("error", tracing::field::display(error));
+            span.record("otel.status_code", "ERROR");
+            tracing::info!(
+                parent: span,
+                outcome = "error",
+                steps,
+                duration_us,
+                error = %error,
+                "run finished"
+            );
+        }
+    }
 }
 
 /// Runs `graph` streaming through `callback`, which is closed when the run

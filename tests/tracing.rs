@@ -1,0 +1,557 @@
+//! The runtime's tracing, seen by a capturing layer: the `graphai.run` and
+//! `graphai.node` spans, their fields and their nesting (also for branches
+//! that run at the same time), and the events for router choices, merge
+//! conflicts, retries, branch pipeline failures and the end of a run.
+//!
+//! The fields are the ones `graphai::tracing_fields` documents.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use graphai::tracing_fields::{NODE_SPAN, RUN_SPAN};
+use graphai::{Backoff, Branch, Graph, Policy, Value, json, node, router};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+/// A span as the layer saw it. `serial` is the layer's own number for it:
+/// span ids are reused once a span closes, serials never are.
+#[derive(Debug, Clone)]
+struct SeenSpan {
+    serial: u64,
+    parent: Option<u64>,
+    name: String,
+    target: String,
+    fields: BTreeMap<String, String>,
+}
+
+/// An event, with the serial of the span it is inside.
+#[derive(Debug, Clone)]
+struct SeenEvent {
+    span: Option<u64>,
+    level: tracing::Level,
+    target: String,
+    fields: BTreeMap<String, String>,
+}
+
+impl SeenEvent {
+    fn message(&self) -> &str {
+        self.fields.get("message").map_or("", String::as_str)
+    }
+}
+
+#[derive(Default)]
+struct Seen {
+    spans: Vec<SeenSpan>,
+    events: Vec<SeenEvent>,
+}
+
+/// Records every span (fields at creation and recorded later, parent) and
+/// every event (fields, the span it is in).
+#[derive(Clone, Default)]
+struct Capture {
+    seen: Arc<Mutex<Seen>>,
+    serials: Arc<AtomicU64>,
+}
+
+/// The serial a span carries in its extensions.
+struct Serial(u64);
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+fn serial_of<S: Subscriber + for<'a> LookupSpan<'a>>(
+    span: Option<tracing_subscriber::registry::SpanRef<'_, S>>,
+) -> Option<u64> {
+    span.and_then(|span| span.extensions().get::<Serial>().map(|s| s.0))
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let serial = self.serials.fetch_add(1, Ordering::Relaxed) + 1;
+        let span = ctx.span(id).expect("the registry knows a new span");
+        let parent = serial_of(span.parent());
+        span.extensions_mut().insert(Serial(serial));
+        let mut fields = BTreeMap::new();
+        attrs.record(&mut Fields(&mut fields));
+        let seen = SeenSpan {
+            serial,
+            parent,
+            name: attrs.metadata().name().to_owned(),
+            target: attrs.metadata().target().to_owned(),
+            fields,
+        };
+        self.seen.lock().expect("seen").spans.push(seen);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(serial) = serial_of(ctx.span(id)) else {
+            return;
+        };
+        let mut seen = self.seen.lock().expect("seen");
+        if let Some(span) = seen.spans.iter_mut().find(|s| s.serial == serial) {
+            values.record(&mut Fields(&mut span.fields));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        let seen = SeenEvent {
+            span: serial_of(ctx.event_span(event)),
+            level: *event.metadata().level(),
+            target: event.metadata().target().to_owned(),
+            fields,
+        };
+        self.seen.lock().expect("seen").events.push(seen);
+    }
+}
+
+/// The one capture, installed as the global default for the whole test
+/// binary: a thread-local default would miss spans whose callsite interest
+/// another test's thread cached while it had no subscriber.
+fn capture() -> Capture {
+    static CAPTURE: OnceLock<Capture> = OnceLock::new();
+    CAPTURE
+        .get_or_init(|| {
+            let capture = Capture::default();
+            let subscriber = tracing_subscriber::registry().with(capture.clone());
+            tracing::subscriber::set_global_default(subscriber).expect("the first subscriber");
+            capture
+        })
+        .clone()
+}
+
+/// What one run left: its span, the spans and events inside it.
+struct Trace {
+    run: SeenSpan,
+    nodes: Vec<SeenSpan>,
+    events: Vec<SeenEvent>,
+    /// Events inside the run's node spans, with the node span's serial.
+    node_events: Vec<SeenEvent>,
+}
+
+impl Capture {
+    /// The run whose span has `pick` true.
+    fn trace(&self, pick: impl Fn(&SeenSpan, &[SeenSpan]) -> bool) -> Trace {
+        let seen = self.seen.lock().expect("seen");
+        let runs: Vec<&SeenSpan> = seen
+            .spans
+            .iter()
+            .filter(|s| s.name == RUN_SPAN && pick(s, &seen.spans))
+            .collect();
+        assert_eq!(runs.len(), 1, "one run matches: {runs:?}");
+        let run = runs[0].clone();
+        let nodes: Vec<SeenSpan> = seen
+            .spans
+            .iter()
+            .filter(|s| s.name == NODE_SPAN && s.parent == Some(run.serial))
+            .cloned()
+            .collect();
+        let events = seen
+            .events
+            .iter()
+            .filter(|e| e.span == Some(run.serial))
+            .cloned()
+            .collect();
+        let node_events = seen
+            .events
+            .iter()
+            .filter(|e| nodes.iter().any(|n| e.span == Some(n.serial)))
+            .cloned()
+            .collect();
+        Trace {
+            run,
+            nodes,
+            events,
+            node_events,
+        }
+    }
+}
+
+impl Trace {
+    /// The attempts of `node`, in order.
+    fn attempts(&self, node: &str) -> Vec<&SeenSpan> {
+        let mut spans: Vec<&SeenSpan> = self
+            .nodes
+            .iter()
+            .filter(|s| s.fields.get("node").map(String::as_str) == Some(node))
+            .collect();
+        spans.sort_by_key(|s| s.fields["attempt"].parse::<u32>().expect("a number"));
+        spans
+    }
+
+    fn only(&self, node: &str) -> &SeenSpan {
+        let spans = self.attempts(node);
+        assert_eq!(spans.len(), 1, "one attempt of `{node}`: {spans:?}");
+        spans[0]
+    }
+
+    fn events(&self, message: &str) -> Vec<&SeenEvent> {
+        self.events
+            .iter()
+            .filter(|e| e.message() == message)
+            .collect()
+    }
+}
+
+fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The fields of `span` without the ones that vary from run to run.
+fn steady(span: &SeenSpan) -> BTreeMap<String, String> {
+    let mut fields = span.fields.clone();
+    let duration = fields
+        .remove("duration_us")
+        .expect("a duration is recorded");
+    duration.parse::<u64>().expect("microseconds");
+    fields
+}
+
+mod fan {
+    use super::*;
+
+    pub static RIGHT_FAILED_ONCE: AtomicBool = AtomicBool::new(false);
+
+    #[node(start)]
+    pub async fn fan_open(topic: String) -> Value {
+        json!({ "topic": topic })
+    }
+
+    /// Sends the run to both branches at once.
+    #[router]
+    pub async fn fan_route() -> Value {
+        json!({ "choices": ["fan_left", "fan_right"] })
+    }
+
+    #[node]
+    pub async fn fan_left() -> Value {
+        tracing::info!(side = "left", "inside a node");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        json!({ "verdict": "left", "left": true })
+    }
+
+    /// Fails its first attempt; its retry writes a `verdict` that disagrees with `fan_left`.
+    #[node]
+    pub async fn fan_right() -> graphai::Result<Value> {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if !RIGHT_FAILED_ONCE.swap(true, Ordering::SeqCst) {
+            return Err("the first try fails".into());
+        }
+        Ok(json!({ "verdict": "right", "right": true }))
+    }
+
+    #[node(end)]
+    pub async fn fan_close(verdict: String) -> Value {
+        json!({ "closed": verdict })
+    }
+
+    #[node]
+    pub async fn fan_broken() -> graphai::Result<Value> {
+        Err("the side job broke".into())
+    }
+}
+
+#[tokio::test]
+async fn a_fan_out_run_nests_every_node_attempt_in_its_run_span() {
+    use fan::*;
+    let capture = capture();
+    let graph = Graph::new()
+        .add_node(fan_open)
+        .add_node(fan_route)
+        .add_node(fan_left)
+        .add_node(fan_right)
+        .add_node(fan_close)
+        .add_node(fan_broken)
+        .add_router([fan_open], fan_route, [fan_left, fan_right])
+        .add_join([fan_left, fan_right], fan_close)
+        .add_branch(fan_open, Branch::to(fan_broken).detached())
+        .policy(fan_right, Policy::new().retries(1).backoff(Backoff::none()))
+        .compile()
+        .expect("compiles");
+    let out = graph
+        .run(json!({ "topic": "spans" }))
+        .detailed()
+        .await
+        .expect("runs");
+    assert_eq!(out.state["closed"], "right", "the later branch wins");
+    assert_eq!(out.branch_errors.len(), 1);
+
+    let run_id = out.run_id.to_string();
+    let trace = capture.trace(|run, _| run.fields["run"] == run_id);
+    assert!(trace.run.target.starts_with("graphai"), "{:?}", trace.run);
+    assert_eq!(trace.run.parent, None, "nothing encloses the run");
+    let steps = out.steps.to_string();
+    assert_eq!(
+        out.steps, 6,
+        "open, route, left, right (once), close, broken"
+    );
+    assert_eq!(
+        steady(&trace.run),
+        fields(&[("run", &run_id), ("outcome", "ok"), ("steps", &steps)]),
+        "no `thread` yet, no error"
+    );
+
+    // Every node attempt is a child of the run span, also the two branches
+    // that ran at the same time and the detached branch pipeline.
+    let mut names: Vec<&str> = trace
+        .nodes
+        .iter()
+        .map(|s| s.fields["node"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "fan_broken",
+            "fan_close",
+            "fan_left",
+            "fan_open",
+            "fan_right",
+            "fan_right",
+            "fan_route"
+        ]
+    );
+    for (node, step) in [
+        ("fan_open", "0"),
+        ("fan_route", "1"),
+        ("fan_left", "2"),
+        ("fan_close", "3"),
+    ] {
+        let span = trace.only(node);
+        assert!(span.target.starts_with("graphai"), "{span:?}");
+        assert_eq!(
+            steady(span),
+            fields(&[
+                ("node", node),
+                ("step", step),
+                ("attempt", "1"),
+                ("outcome", "ok")
+            ]),
+        );
+    }
+    let broken = trace.only("fan_broken");
+    assert_eq!(
+        steady(broken),
+        fields(&[
+            ("node", "fan_broken"),
+            ("step", "0"),
+            ("attempt", "1"),
+            ("outcome", "error"),
+            ("error", "node `fan_broken` failed"),
+            ("otel.status_code", "ERROR"),
+        ])
+    );
+
+    // The retried node: two attempts, the first failed.
+    let right = trace.attempts("fan_right");
+    assert_eq!(right.len(), 2, "{right:?}");
+    assert_eq!(right[0].fields["outcome"], "error");
+    assert_eq!(right[0].fields["error"], "node `fan_right` failed");
+    assert_eq!(right[0].fields["step"], "2");
+    assert_eq!(right[1].fields["attempt"], "2");
+    assert_eq!(right[1].fields["outcome"], "ok");
+    assert!(!right[1].fields.contains_key("error"), "{:?}", right[1]);
+
+    // The retry is said inside the attempt that failed.
+    let retries: Vec<&SeenEvent> = trace
+        .node_events
+        .iter()
+        .filter(|e| e.message() == "node attempt failed; retrying")
+        .collect();
+    assert_eq!(retries.len(), 1, "{retries:?}");
+    assert_eq!(retries[0].span, Some(right[0].serial));
+    assert_eq!(retries[0].level, tracing::Level::WARN);
+    assert_eq!(
+        retries[0].fields,
+        fields(&[
+            ("message", "node attempt failed; retrying"),
+            ("node", "fan_right"),
+            ("attempt", "1"),
+            ("delay_ms", "0"),
+            ("error", "node `fan_right` failed"),
+        ])
+    );
+
+    // A node's own events are inside its attempt's span.
+    let inside: Vec<&SeenEvent> = trace
+        .node_events
+        .iter()
+        .filter(|e| e.message() == "inside a node")
+        .collect();
+    assert_eq!(inside.len(), 1);
+    assert_eq!(inside[0].span, Some(trace.only("fan_left").serial));
+
+    // The events inside the run span.
+    let chose = trace.events("router chose");
+    assert_eq!(chose.len(), 1, "{:?}", trace.events);
+    assert_eq!(chose[0].level, tracing::Level::DEBUG);
+    assert!(chose[0].target.starts_with("graphai"));
+    assert_eq!(
+        chose[0].fields,
+        fields(&[
+            ("message", "router chose"),
+            ("router", "fan_route"),
+            ("choices", "fan_left, fan_right"),
+        ])
+    );
+
+    let conflicts: Vec<&SeenEvent> = trace
+        .events
+        .iter()
+        .filter(|e| e.fields.get("key").map(String::as_str) == Some("verdict"))
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{:?}", trace.events);
+    assert_eq!(conflicts[0].level, tracing::Level::WARN);
+    assert_eq!(conflicts[0].fields["first"], "fan_left");
+    assert_eq!(conflicts[0].fields["second"], "fan_right");
+    assert!(
+        conflicts[0].message().contains("`verdict`"),
+        "{conflicts:?}"
+    );
+
+    let failed = trace.events("branch pipeline failed");
+    assert_eq!(failed.len(), 1, "{:?}", trace.events);
+    assert_eq!(failed[0].level, tracing::Level::WARN);
+    assert_eq!(
+        failed[0].fields,
+        fields(&[
+            ("message", "branch pipeline failed"),
+            ("source", "fan_open"),
+            ("destination", "fan_broken"),
+            ("error", "node `fan_broken` failed"),
+        ])
+    );
+
+    let finished = trace.events("run finished");
+    assert_eq!(finished.len(), 1, "{:?}", trace.events);
+    assert_eq!(finished[0].level, tracing::Level::INFO);
+    let mut end = finished[0].fields.clone();
+    assert_eq!(
+        end.remove("duration_us"),
+        trace.run.fields.get("duration_us").cloned()
+    );
+    assert_eq!(
+        end,
+        fields(&[
+            ("message", "run finished"),
+            ("outcome", "ok"),
+            ("steps", &steps)
+        ])
+    );
+}
+
+mod failing {
+    use super::*;
+
+    #[node(start)]
+    pub async fn fail_ask(question: String) -> Value {
+        json!({ "question": question })
+    }
+
+    #[router]
+    pub async fn fail_pick(question: String) -> Value {
+        json!({ "choice": if question.is_empty() { "fail_fine" } else { "fail_here" } })
+    }
+
+    #[node(end)]
+    pub async fn fail_fine() -> Value {
+        json!({})
+    }
+
+    #[node(end)]
+    pub async fn fail_here() -> graphai::Result<Value> {
+        Err("no answer today".into())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_run_marks_its_span_the_failing_node_and_the_end_event() {
+    use failing::*;
+    let capture = capture();
+    let graph = Graph::new()
+        .add_node(fail_ask)
+        .add_node(fail_pick)
+        .add_node(fail_fine)
+        .add_node(fail_here)
+        .add_router([fail_ask], fail_pick, [fail_fine, fail_here])
+        .compile()
+        .expect("compiles");
+    let err = graph
+        .execute(json!({ "question": "why?" }))
+        .await
+        .expect_err("fail_here fails");
+    let message = err.to_string();
+    assert_eq!(message, "node `fail_here` failed");
+
+    let trace = capture.trace(|run, spans| {
+        spans.iter().any(|s| {
+            s.parent == Some(run.serial)
+                && s.fields.get("node").map(String::as_str) == Some("fail_here")
+        })
+    });
+    assert_eq!(
+        steady(&trace.run),
+        fields(&[
+            ("run", &trace.run.fields["run"]),
+            ("outcome", "error"),
+            ("steps", "3"),
+            ("error", &message),
+            ("otel.status_code", "ERROR"),
+        ])
+    );
+    assert_eq!(
+        steady(trace.only("fail_here")),
+        fields(&[
+            ("node", "fail_here"),
+            ("step", "2"),
+            ("attempt", "1"),
+            ("outcome", "error"),
+            ("error", &message),
+            ("otel.status_code", "ERROR"),
+        ])
+    );
+
+    let chose = trace.events("router chose");
+    assert_eq!(chose.len(), 1, "{:?}", trace.events);
+    assert_eq!(
+        chose[0].fields,
+        fields(&[
+            ("message", "router chose"),
+            ("router", "fail_pick"),
+            ("choice", "fail_here"),
+        ])
+    );
+
+    let finished = trace.events("run finished");
+    assert_eq!(finished.len(), 1, "{:?}", trace.events);
+    let mut end = finished[0].fields.clone();
+    end.remove("duration_us").expect("a duration");
+    assert_eq!(
+        end,
+        fields(&[
+            ("message", "run finished"),
+            ("outcome", "error"),
+            ("steps", "3"),
+            ("error", &message),
+        ])
+    );
+}
