@@ -56,7 +56,11 @@ mod exec;
 mod graph_check;
 #[cfg(feature = "openai")]
 pub mod llm;
+#[cfg(feature = "logging")]
+pub mod logging;
 mod node;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod policy;
 mod resource;
 mod rules;
