@@ -78,7 +78,7 @@ impl<'g> RunEnv<'g> {
                 otel.status_code = tracing::field::Empty,
             );
             let started = (!span.is_disabled()).then(Instant::now);
-            let call = self.attempt(def, state, upstream).instrument(span.clone());
+            let call = self.attempt(def, state, upstream, &span);
             let result = match policy.timeout_duration() {
                 None => call.await,
                 Some(limit) => match tokio::time::timeout(limit, call).await {
@@ -124,12 +124,13 @@ impl<'g> RunEnv<'g> {
     }
 
     /// One attempt: markers around a streaming node, the node's future with
-    /// its panic caught.
+    /// its panic caught, running in the attempt's `span`.
     async fn attempt(
         &self,
         def: &'g NodeDef,
         state: &RunState,
         upstream: Option<&Value>,
+        span: &tracing::Span,
     ) -> Result<Map<String, Value>, GraphError> {
         let name = def.name();
         let callback = def.is_stream().then(|| self.stream_callback(name));
@@ -148,8 +149,12 @@ impl<'g> RunEnv<'g> {
             shared: &self.graph.state,
             resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
         };
+        // Only the node's own (boxed, so small) future is instrumented: an
+        // `Instrumented` around this whole attempt would be moved once more
+        // per call, a cost that remains with no subscriber.
         let output = AssertUnwindSafe((def.invoke)(ctx))
             .catch_unwind()
+            .instrument(span.clone())
             .await
             .map_err(|payload| GraphError::Panic {
                 node: name.to_owned(),

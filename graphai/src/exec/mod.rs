@@ -139,7 +139,13 @@ pub(crate) async fn drive(
     let started = (!span.is_disabled()).then(Instant::now);
     let env = RunEnv::new(graph, &config, span.clone());
     let mut scheduler = Scheduler::new(&env, position);
-    let result = scheduler.drive(observer).instrument(span.clone()).await;
+    // Wrapped only for a subscriber: `Instrumented` around the scheduler's
+    // (large) future would move it once more per run, with no subscriber too.
+    let result = if started.is_some() {
+        scheduler.drive(observer).instrument(span.clone()).await
+    } else {
+        scheduler.drive(observer).await
+    };
     let steps = scheduler.pos.steps_taken;
     if let Some(started) = started {
         finished(&span, started, steps, result.as_ref().err());
