@@ -18,8 +18,10 @@
 //! cargo run --release --example overhead --features tracing-off
 //! ```
 //!
-//! `GRAPHAI_LOG_LEVEL` / `RUST_LOG`, when set, install their subscriber for the
-//! whole run, and W1's first line is measured under it.
+//! `-- w1` measures only W1's floor and its first line (no subscriber, or
+//! compiled out): quick to repeat, and what `valgrind --tool=callgrind` counts
+//! the instructions of. `GRAPHAI_LOG_LEVEL` / `RUST_LOG`, when set, install
+//! their subscriber for the whole run, and W1's first line is measured under it.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -187,7 +189,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// W1 under no subscriber, one that filters GraphAI out, one at `debug`
 /// (only the first with tracing compiled out: subscribers see nothing then).
 /// Runs last: a subscriber, once seen, changes tracing's callsite caches.
-async fn w1_tracing(from_env: bool) {
+async fn w1_tracing(from_env: bool, only_first: bool) {
     let graph = w1_graph();
     w1(&graph).await; // warm up
     let floor = w1_floor().await;
@@ -200,7 +202,7 @@ async fn w1_tracing(from_env: bool) {
         "no subscriber"
     };
     let mut figures = vec![(label, first)];
-    if !cfg!(feature = "tracing-off") {
+    if !cfg!(feature = "tracing-off") && !only_first {
         for (label, directives) in [
             ("subscriber at warn (GraphAI filtered)", "warn"),
             ("subscriber at debug, into a sink", "debug"),
@@ -233,6 +235,9 @@ async fn main() {
     if from_env {
         graphai::logging::init();
     }
+    if std::env::args().nth(1).as_deref() == Some("w1") {
+        return w1_tracing(from_env, true).await;
+    }
     let graph = graph();
     let direct = direct_per_step(1_000_000).await;
     let small = per_step(&graph, false, 200).await;
@@ -249,5 +254,5 @@ async fn main() {
         "  big state / small state        : {:>8.2}x per step",
         big / small
     );
-    w1_tracing(from_env).await;
+    w1_tracing(from_env, false).await;
 }
