@@ -13,7 +13,7 @@ use super::position::{
     Edges, Fork, Frame, FrameId, FrameKind, Line, Owner, Path, PathId, Position, Route, Status,
     Waiting,
 };
-use super::{BranchError, Ticket};
+use super::{BranchError, Ticket, trace};
 use crate::error::GraphError;
 
 /// A run's position and the rules that move it.
@@ -242,7 +242,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             }
             match self.resolve(node, route.choice, route.choices) {
                 Ok(chosen) => {
-                    self.chose(node, &chosen);
+                    trace::router_chose(self.env, node, &chosen);
                     if route.stop {
                         return self.finish(id);
                     }
@@ -561,26 +561,6 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         });
     }
 
-    /// Says in the run's span where router `router` sends its path: `choice`
-    /// for one node, `choices` (names joined by `", "`) for a fan-out.
-    fn chose(&self, router: usize, chosen: &[usize]) {
-        let env = self.env;
-        match chosen {
-            [one] => tracing::debug!(
-                parent: &env.span,
-                router = env.name(router),
-                choice = env.name(*one),
-                "router chose"
-            ),
-            many => tracing::debug!(
-                parent: &env.span,
-                router = env.name(router),
-                choices = %Names { env, nodes: many },
-                "router chose"
-            ),
-        }
-    }
-
     /// A router's `choice`/`choices`, resolved against its declared
     /// destinations (or, for a router with none, every node of the graph).
     fn resolve(
@@ -657,23 +637,5 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 allowed,
             }
         })
-    }
-}
-
-/// Node names joined by `", "`, written only if a subscriber formats them.
-struct Names<'a, 'g> {
-    env: &'a RunEnv<'g>,
-    nodes: &'a [usize],
-}
-
-impl std::fmt::Display for Names<'_, '_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, &node) in self.nodes.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(self.env.name(node))?;
-        }
-        Ok(())
     }
 }

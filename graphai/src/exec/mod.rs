@@ -18,6 +18,7 @@ mod position;
 mod saved;
 #[cfg(test)]
 mod tests;
+mod trace;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -148,7 +149,7 @@ pub(crate) async fn drive(
     };
     let steps = scheduler.pos.steps_taken;
     if let Some(started) = started {
-        finished(&span, started, steps, result.as_ref().err());
+        trace::run_finished(&span, started, steps, result.as_ref().err());
     }
     let branch_errors = std::mem::take(&mut scheduler.branch_errors);
     lock(&graph.last_branch_errors).clone_from(&branch_errors);
@@ -163,32 +164,6 @@ pub(crate) async fn drive(
         run_id,
         steps,
     })
-}
-
-/// Records the end of a run on its span and says it in an event inside it.
-fn finished(span: &tracing::Span, started: Instant, steps: usize, error: Option<&GraphError>) {
-    let duration_us = started.elapsed().as_micros() as u64;
-    span.record("duration_us", duration_us);
-    span.record("steps", steps);
-    match error {
-        None => {
-            span.record("outcome", "ok");
-            tracing::info!(parent: span, outcome = "ok", steps, duration_us, "run finished");
-        }
-        Some(error) => {
-            span.record("outcome", "error");
-            span.record("error", tracing::field::display(error));
-            span.record("otel.status_code", "ERROR");
-            tracing::info!(
-                parent: span,
-                outcome = "error",
-                steps,
-                duration_us,
-                error = %error,
-                "run finished"
-            );
-        }
-    }
 }
 
 /// Runs `graph` streaming through `callback`, which is closed when the run
