@@ -105,6 +105,18 @@ fn attributes(span: &Span) -> BTreeMap<String, String> {
 async fn a_run_s_spans_reach_the_collector_nested_and_with_gen_ai_attributes() {
     let (endpoint, received) = collector();
     let guard = graphai::otel::init(&endpoint, "graphai-otel-test").expect("the exporter starts");
+    let again = graphai::otel::init(&endpoint, "a second one").expect_err("one global subscriber");
+    assert!(
+        matches!(again, graphai::otel::OtelError::AlreadyInstalled(_)),
+        "{again:?}"
+    );
+    assert!(
+        again
+            .to_string()
+            .starts_with("a global tracing subscriber is already installed"),
+        "{again}"
+    );
+    graphai::logging::init(); // does nothing now, and does not panic
 
     let turn = Turn::with_usage(61, 16)
         .role()
