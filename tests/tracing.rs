@@ -1,7 +1,8 @@
 //! The runtime's tracing, seen by a capturing layer: the `graphai.run` and
 //! `graphai.node` spans, their fields and their nesting (also for branches
-//! that run at the same time), and the events for router choices, merge
-//! conflicts, retries, branch pipeline failures and the end of a run.
+//! that run at the same time, and for runs on several threads at once), and
+//! the events for router choices, merge conflicts, retries, branch pipeline
+//! failures and the end of a run.
 //!
 //! The fields are the ones `graphai::tracing_fields` documents.
 
@@ -554,4 +555,75 @@ async fn a_failed_run_marks_its_span_the_failing_node_and_the_end_event() {
             ("error", &message),
         ])
     );
+}
+
+mod many {
+    use super::*;
+
+    #[node(start)]
+    pub async fn many_begin(x: u64) -> Value {
+        json!({ "x": x })
+    }
+
+    #[node(end)]
+    pub async fn many_wait(x: u64) -> Value {
+        tokio::time::sleep(Duration::from_millis(5 * (4 - x))).await;
+        tracing::info!(x, "many waited");
+        json!({ "x": x })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runs_on_several_threads_keep_their_nodes_apart() {
+    use many::*;
+    let capture = capture();
+    let graph = Graph::new()
+        .add_node(many_begin)
+        .add_node(many_wait)
+        .add_edge(many_begin, many_wait)
+        .compile()
+        .expect("compiles");
+    let results = graph
+        .execute_many((0..4u64).map(|x| json!({ "x": x })), 4)
+        .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+    let seen = capture.seen.lock().expect("seen");
+    let waited: Vec<&SeenEvent> = seen
+        .events
+        .iter()
+        .filter(|e| e.message() == "many waited")
+        .collect();
+    assert_eq!(waited.len(), 4);
+    let mut runs = Vec::new();
+    for event in waited {
+        let node = seen
+            .spans
+            .iter()
+            .find(|s| Some(s.serial) == event.span)
+            .expect("the event is inside a span");
+        assert_eq!(node.name, NODE_SPAN);
+        assert_eq!(node.fields["node"], "many_wait");
+        let run = seen
+            .spans
+            .iter()
+            .find(|s| Some(s.serial) == node.parent)
+            .expect("the node span has a parent");
+        assert_eq!(run.name, RUN_SPAN);
+        let nodes: Vec<&str> = seen
+            .spans
+            .iter()
+            .filter(|s| s.parent == Some(run.serial))
+            .map(|s| s.fields["node"].as_str())
+            .collect();
+        assert_eq!(
+            nodes,
+            ["many_begin", "many_wait"],
+            "each run has its own two"
+        );
+        runs.push(run.serial);
+    }
+    runs.sort_unstable();
+    runs.dedup();
+    assert_eq!(runs.len(), 4, "four runs, four run spans");
 }
