@@ -38,8 +38,13 @@ async fn approve(tool: String, arguments: Value, human: Interrupt) -> Value {
     let answer = human
         .ask(json!({ "question": format!("run `{tool}` with {arguments}?"), "choices": ["yes", "no"] }))
         .await;
-    let approved = answer.as_str().is_some_and(|a| a.eq_ignore_ascii_case("yes"));
-    println!("[approve] the answer was {answer}: {}", if approved { "approved" } else { "refused" });
+    let approved = answer
+        .as_str()
+        .is_some_and(|a| a.eq_ignore_ascii_case("yes"));
+    println!(
+        "[approve] the answer was {answer}: {}",
+        if approved { "approved" } else { "refused" }
+    );
     json!({ "approved": approved })
 }
 
@@ -106,7 +111,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let graph = graph(store.clone())?;
     let thread = args.thread.as_str();
     let outcome = match (&args.answer, store.latest(thread).await?) {
-        (Some(answer), _) => graph.resume(thread).with_answer(answer.as_str()).outcome().await,
+        (Some(answer), _) => {
+            graph
+                .resume(thread)
+                .with_answer(answer.as_str())
+                .outcome()
+                .await
+        }
         (None, Some(_)) => graph.resume(thread).outcome().await,
         (None, None) => {
             graph
@@ -118,7 +129,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     match outcome {
         Ok(RunOutcome::Interrupted { node, payload, .. }) => {
-            println!("\nthread `{thread}` waits at `{node}`: {}", payload["question"]);
+            println!(
+                "\nthread `{thread}` waits at `{node}`: {}",
+                payload["question"]
+            );
             println!("answer with: cargo run --example approval -- --thread {thread} --answer yes");
         }
         Ok(RunOutcome::Finished(output)) => {
@@ -137,6 +151,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    graphai::logging::init();
     let args = match args() {
         Ok(args) => args,
         Err(message) => {

@@ -15,6 +15,8 @@
 //! --features openai` (`OPENAI_BASE_URL` defaults to `https://api.openai.com/v1`). Any
 //! llama.cpp, Ollama or vLLM server works the same way. Without arguments it asks one
 //! question per route. When the server cannot be reached it says so and exits with 1.
+//! `GRAPHAI_LOG_LEVEL=info` (or `RUST_LOG=graphai::llm=info`) logs each request's
+//! span as it closes, with its `gen_ai.*` fields.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -108,6 +110,7 @@ fn report(err: &(dyn std::error::Error + 'static)) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    graphai::logging::init();
     // Build the client once (and say what is missing before anything else).
     let client = match ChatClient::from_env() {
         Ok(client) => client.with_param("max_tokens", 256),

@@ -29,9 +29,19 @@ async fn open_chat() -> Value {
 #[router]
 async fn turn(messages: Vec<Value>, turn: u64, turns: u64) -> Value {
     let mut messages = messages;
-    let role = if turn % 2 == 0 { "user" } else { "assistant" };
-    messages.push(json!({ "role": role, "content": format!("message {turn}: {}", "lorem ipsum ".repeat(8)) }));
-    let next = if turn + 1 >= turns { "close_chat" } else { "turn" };
+    let role = if turn.is_multiple_of(2) {
+        "user"
+    } else {
+        "assistant"
+    };
+    messages.push(
+        json!({ "role": role, "content": format!("message {turn}: {}", "lorem ipsum ".repeat(8)) }),
+    );
+    let next = if turn + 1 >= turns {
+        "close_chat"
+    } else {
+        "turn"
+    };
     json!({ "messages": messages, "turn": turn + 1, "choice": next })
 }
 
@@ -86,7 +96,9 @@ async fn sizes(turns: u64) -> (usize, usize) {
                 }
             }
         }
-        snapshots += json!({ "messages": messages, "turn": messages.len() }).to_string().len()
+        snapshots += json!({ "messages": messages, "turn": messages.len() })
+            .to_string()
+            .len()
             + checkpoint.position.to_string().len();
     }
     (stored, snapshots)
@@ -180,8 +192,19 @@ async fn per_run(graph: &CompiledGraph, runs: usize, durable: bool, prefix: &str
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Honour the variables like every example, but only when they are set:
+    // the figures are meant to have no subscriber at all.
+    if ["GRAPHAI_LOG_LEVEL", "RUST_LOG"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+    {
+        graphai::logging::init();
+    }
     println!("Size of a chat thread (one message per turn), bytes stored:");
-    println!("{:>6} {:>14} {:>18} {:>8}", "turns", "graphai", "whole-state", "ratio");
+    println!(
+        "{:>6} {:>14} {:>18} {:>8}",
+        "turns", "graphai", "whole-state", "ratio"
+    );
     for turns in [50, 100, 250, 500] {
         let (stored, snapshots) = sizes(turns).await;
         println!(
@@ -193,7 +216,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let prefix = format!("w1-{}", std::process::id());
     let mut stores: Vec<(String, Arc<dyn CheckpointStore>, Durability, usize)> = vec![
-        ("MemoryStore".into(), Arc::new(MemoryStore::new()), Durability::Sync, 2_000),
+        (
+            "MemoryStore".into(),
+            Arc::new(MemoryStore::new()),
+            Durability::Sync,
+            2_000,
+        ),
         (
             "SqliteStore, Sync".into(),
             Arc::new(SqliteStore::open(dir.path().join("sync.db"))?),
@@ -226,14 +254,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     per_run(&plain, 2_000, false, &prefix).await;
     let floor = per_run(&plain, 20_000, false, &prefix).await;
     println!("\nW1 (10 steps a run; 12 checkpoints: input, 10 steps, done):");
-    println!("{:<22} {:>12} {:>12} {:>10}", "store", "us/run", "us/step", "ratio");
-    println!("{:<22} {floor:>12.2} {:>12.3} {:>9.1}x", "no store", floor / 10.0, 1.0);
+    println!(
+        "{:<22} {:>12} {:>12} {:>10}",
+        "store", "us/run", "us/step", "ratio"
+    );
+    println!(
+        "{:<22} {floor:>12.2} {:>12.3} {:>9.1}x",
+        "no store",
+        floor / 10.0,
+        1.0
+    );
     for (name, store, durability, runs) in stores.drain(..) {
         let graph = w1(Some((store, durability)));
         let tag = format!("{prefix}-{}", name.replace([' ', ','], ""));
         per_run(&graph, runs / 10 + 1, true, &format!("{tag}-warm")).await;
         let us = per_run(&graph, runs, true, &tag).await;
-        println!("{name:<22} {us:>12.2} {:>12.3} {:>9.1}x", us / 10.0, us / floor);
+        println!(
+            "{name:<22} {us:>12.2} {:>12.3} {:>9.1}x",
+            us / 10.0,
+            us / floor
+        );
     }
     Ok(())
 }

@@ -142,6 +142,7 @@ mod every_edge {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    graphai::logging::init();
     let dir = std::env::args_os()
         .nth(1)
         .map_or_else(|| PathBuf::from("target/draw"), PathBuf::from);

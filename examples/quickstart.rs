@@ -79,7 +79,7 @@ async fn respond(question: String, notes: Vec<String>) -> Value {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
+    graphai::logging::init();
     let graph = Graph::new()
         .add_node(receive)
         .add_node(agent)
@@ -103,16 +103,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Value::Object(graph.get_state())
     );
     Ok(())
-}
-
-/// Logs to stderr at the level in `GRAPHAI_LOG_LEVEL` (GraphAI's variable) or
-/// `RUST_LOG`; warnings only by default.
-fn init_logging() {
-    let filter = std::env::var("GRAPHAI_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "warn".to_owned());
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter.to_lowercase()))
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -191,6 +191,14 @@ fn print(rows: &[Measured], floor: Duration) {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Honour the variables like every example, but only when they are set:
+    // the figures are meant to have no subscriber at all.
+    if ["GRAPHAI_LOG_LEVEL", "RUST_LOG"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+    {
+        graphai::logging::init();
+    }
     let n: usize = std::env::var("STORE_COST_PUTS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -73,6 +73,7 @@ async fn run(graph: &CompiledGraph, count: u64, callback: Callback, late: bool) 
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    graphai::logging::init();
     let graph = graph();
     println!(
         "peak RSS at start                          : {:>7.1} MiB",

@@ -29,8 +29,14 @@ fn the_approval_example_stops_and_a_second_invocation_resumes_it() {
         "{first}"
     );
     let second = run(&["--db", db, "--thread", "t1", "--answer", "yes"]);
-    assert!(!second.contains("[plan]"), "the plan is not made again: {second}");
-    assert!(second.contains("thread `t1` finished: \"`delete_old_logs` ran"), "{second}");
+    assert!(
+        !second.contains("[plan]"),
+        "the plan is not made again: {second}"
+    );
+    assert!(
+        second.contains("thread `t1` finished: \"`delete_old_logs` ran"),
+        "{second}"
+    );
     let refused = run(&["--db", db, "--thread", "t2", "--task", "rotate the keys"]);
     assert!(refused.contains("`rotate_keys`"), "{refused}");
     let no = run(&["--db", db, "--thread", "t2", "--answer", "no"]);

@@ -134,6 +134,7 @@ fn init_logging() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    graphai::logging::init();
     init_logging();
     // llama-cpp-python refuses `"content": null` in an assistant message
     // that calls tools; `""` works with every server.

@@ -14,6 +14,7 @@ mod app;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    graphai::logging::init();
     let port = match std::env::var("PORT") {
         Ok(port) => port.parse().map_err(|_| {
             std::io::Error::new(

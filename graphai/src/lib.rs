@@ -59,7 +59,11 @@ mod graph_check;
 mod interrupt;
 #[cfg(feature = "openai")]
 pub mod llm;
+#[cfg(feature = "logging")]
+pub mod logging;
 mod node;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod policy;
 mod resource;
 mod rules;
@@ -71,6 +75,7 @@ mod state;
 mod sync;
 mod tables;
 mod tool;
+pub mod tracing_fields;
 
 #[doc(hidden)]
 pub mod __private;

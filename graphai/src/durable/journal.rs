@@ -139,6 +139,14 @@ impl<'g> ThreadJournal<'g> {
         if let Some(error) = self.failed.take() {
             return Err(error);
         }
+        tracing::debug!(
+            thread = self.thread.as_str(),
+            checkpoint = checkpoint.id.as_str(),
+            kind = checkpoint.metadata.get("kind").and_then(serde_json::Value::as_str),
+            node = checkpoint.node.as_deref(),
+            durability = ?self.durability,
+            "checkpoint written"
+        );
         match self.durability {
             Durability::Sync => {
                 let expected = self.expected.clone();

@@ -14,7 +14,7 @@ use super::position::{
     Edges, Fork, Frame, FrameId, FrameKind, Line, Owner, Path, PathId, Position, Route, Status,
     Waiting,
 };
-use super::{BranchError, Ticket};
+use super::{BranchError, Ticket, trace};
 use crate::error::GraphError;
 
 /// A run's position and the rules that move it.
@@ -315,8 +315,13 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 return self.finish(id);
             }
             match self.resolve(node, route.choice, route.choices) {
-                Ok(_) if route.stop => return self.finish(id),
-                Ok(chosen) => Cow::Owned(chosen),
+                Ok(chosen) => {
+                    trace::router_chose(self.env, node, &chosen);
+                    if route.stop {
+                        return self.finish(id);
+                    }
+                    Cow::Owned(chosen)
+                }
                 Err(error) => return self.fail(id, error),
             }
         } else if route.stop {
@@ -521,6 +526,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                         && state.get(key) != Some(value)
                     {
                         tracing::warn!(
+                            parent: &env.span,
                             key = key.as_str(),
                             first = names(j),
                             second = names(i),
@@ -629,7 +635,13 @@ impl<'e, 'g> Scheduler<'e, 'g> {
 
     fn record(&mut self, source: usize, destination: usize, error: GraphError) {
         let (source, destination) = (self.env.name(source), self.env.name(destination));
-        tracing::warn!(source, destination, %error, "branch pipeline failed");
+        tracing::warn!(
+            parent: &self.env.span,
+            source,
+            destination,
+            %error,
+            "branch pipeline failed"
+        );
         self.branch_errors.push(BranchError {
             source: source.to_owned(),
             destination: destination.to_owned(),

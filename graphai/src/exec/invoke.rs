@@ -31,16 +31,35 @@ pub(crate) struct RunEnv<'g> {
     pub(crate) max_steps: usize,
     /// The run's own resources, which win over the graph's.
     pub(crate) resources: Option<&'g Resources>,
+    /// The run's `graphai.run` span: the parent of its node spans and events.
+    pub(crate) span: tracing::Span,
+    /// The run's id, as in its span.
+    pub(crate) run_id: u64,
 }
 
 impl<'g> RunEnv<'g> {
+    /// The environment of a new run: its id and `graphai.run` span too.
     pub(crate) fn new(graph: &'g Inner, config: &RunConfig<'g>) -> Self {
+        let run_id = super::next_run_id();
+        // The names and fields are documented in `crate::tracing_fields`.
+        let span = tracing::info_span!(
+            crate::tracing_fields::RUN_SPAN,
+            run = run_id,
+            thread = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            steps = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+            error = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        );
         Self {
             graph,
             callback: config.callback,
             discard: OnceLock::new(),
             max_steps: config.max_steps.unwrap_or(graph.max_steps),
             resources: config.resources,
+            span,
+            run_id,
         }
     }
 
@@ -66,18 +85,18 @@ impl<'g> RunEnv<'g> {
         let mut attempt = 1;
         loop {
             let span = tracing::debug_span!(
-                "graphai.node",
+                parent: &self.span,
+                crate::tracing_fields::NODE_SPAN,
                 node = def.name(),
                 step,
                 attempt,
                 outcome = tracing::field::Empty,
                 duration_us = tracing::field::Empty,
                 error = tracing::field::Empty,
+                otel.status_code = tracing::field::Empty,
             );
             let started = (!span.is_disabled()).then(Instant::now);
-            let call = self
-                .attempt(def, state, upstream, interrupt)
-                .instrument(span.clone());
+            let call = self.attempt(def, state, upstream, interrupt, &span);
             let result = match policy.timeout_duration() {
                 None => call.await,
                 Some(limit) => match tokio::time::timeout(limit, call).await {
@@ -97,6 +116,7 @@ impl<'g> RunEnv<'g> {
                 Err(error) if error.is_retryable() && attempt < policy.attempts() => {
                     let delay = policy.backoff_policy().delay(attempt);
                     tracing::warn!(
+                        parent: &span,
                         node = def.name(),
                         attempt,
                         delay_ms = delay.as_millis() as u64,
@@ -122,13 +142,14 @@ impl<'g> RunEnv<'g> {
     }
 
     /// One attempt: markers around a streaming node, the node's future with
-    /// its panic caught.
+    /// its panic caught, running in the attempt's `span`.
     async fn attempt(
         &self,
         def: &'g NodeDef,
         state: &RunState,
         upstream: Option<&Value>,
         interrupt: Option<&Interrupt>,
+        span: &tracing::Span,
     ) -> Result<Map<String, Value>, GraphError> {
         let name = def.name();
         let callback = def.is_stream().then(|| self.stream_callback(name));
@@ -148,8 +169,12 @@ impl<'g> RunEnv<'g> {
             resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
             interrupt,
         };
+        // Only the node's own (boxed, so small) future is instrumented: an
+        // `Instrumented` around this whole attempt would be moved once more
+        // per call, a cost that remains with no subscriber.
         let output = AssertUnwindSafe((def.invoke)(ctx))
             .catch_unwind()
+            .instrument(span.clone())
             .await
             .map_err(|payload| GraphError::Panic {
                 node: name.to_owned(),
@@ -189,6 +214,7 @@ fn record(span: &tracing::Span, started: Instant, result: &Result<Map<String, Va
         Ok(_) => span.record("outcome", "ok"),
         Err(error) => {
             span.record("error", tracing::field::display(error));
+            span.record("otel.status_code", "ERROR");
             span.record(
                 "outcome",
                 if matches!(error, GraphError::Timeout { .. }) {

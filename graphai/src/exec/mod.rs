@@ -20,6 +20,7 @@ mod route;
 mod saved;
 #[cfg(test)]
 mod tests;
+mod trace;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -146,27 +147,26 @@ pub(crate) enum Ended {
     Interrupted { interruption: Interruption },
 }
 
-/// Runs `scheduler`'s position to its end inside a `graphai.run` span;
-/// `journal`, when given, records every step.
+/// Runs `scheduler`'s position to its end inside the run's `graphai.run`
+/// span; `journal`, when given, records every step.
 pub(crate) async fn drive<'e>(
     scheduler: &mut Scheduler<'e, '_>,
     journal: Option<&mut (dyn Journal + 'e)>,
 ) -> Result<Ended, GraphError> {
     let graph = scheduler.env.graph;
-    let run_id = next_run_id();
-    let span = tracing::info_span!(
-        "graphai.run",
-        run = run_id,
-        thread = tracing::field::Empty,
-        outcome = tracing::field::Empty,
-        steps = tracing::field::Empty,
-        duration_us = tracing::field::Empty,
-    );
+    let run_id = scheduler.env.run_id;
+    let span = scheduler.env.span.clone();
     if let Some(thread) = &scheduler.thread {
         span.record("thread", thread.as_str());
     }
     let started = (!span.is_disabled()).then(Instant::now);
-    let result = scheduler.drive(journal).instrument(span.clone()).await;
+    // Wrapped only for a subscriber: `Instrumented` around the scheduler's
+    // (large) future would move it once more per run, with no subscriber too.
+    let result = if started.is_some() {
+        scheduler.drive(journal).instrument(span.clone()).await
+    } else {
+        scheduler.drive(journal).await
+    };
     let steps = scheduler.pos.steps_taken;
     let outcome = match (&result, &scheduler.interrupted) {
         (Err(_), _) => "error",
@@ -174,19 +174,19 @@ pub(crate) async fn drive<'e>(
         (Ok(()), None) => "ok",
     };
     if let Some(started) = started {
-        span.record("duration_us", started.elapsed().as_micros() as u64);
-        span.record("steps", steps);
-        span.record("outcome", outcome);
-        let _entered = span.enter();
-        match &result {
-            Ok(()) => tracing::info!(steps, outcome, "run ended"),
-            Err(error) => tracing::info!(steps, %error, "run failed"),
-        }
+        trace::run_finished(&span, started, steps, outcome, result.as_ref().err());
     }
     let branch_errors = std::mem::take(&mut scheduler.branch_errors);
     lock(&graph.last_branch_errors).clone_from(&branch_errors);
     result?;
     if let Some(interruption) = scheduler.interrupted.clone() {
+        tracing::info!(
+            parent: &span,
+            node = graph.nodes[interruption.node].name(),
+            kind = ?interruption.kind,
+            thread = scheduler.thread.as_deref(),
+            "run interrupted"
+        );
         if let Some(callback) = scheduler.env.callback {
             let node = graph.nodes[interruption.node].name();
             let mut event = crate::callback::GraphEvent::new("interrupt")
