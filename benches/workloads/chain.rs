@@ -16,7 +16,7 @@ const W1_RUNS: usize = 10_000;
 const W4_RUNS: usize = 20_000;
 const W4_CONCURRENCY: usize = 64;
 /// Executes per repetition in W5, at each payload size.
-const W5_RUNS: usize = 100;
+const W5_RUNS: usize = 200;
 const W5_SIZES: [usize; 3] = [10, 1_000, 10_000];
 
 /// The chain's nodes: each reads `x` and returns `{"x": x + 1}`.
@@ -322,7 +322,7 @@ pub fn w5(bench: &mut Bench) {
             assert_eq!(output["payload"].as_array().map(Vec::len), Some(k));
         };
         let (floor, engine) = runtime.block_on(bench.interleave(
-            11,
+            15,
             async || {
                 time_sequential(
                     payload_inputs(W5_RUNS, k),

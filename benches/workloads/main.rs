@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo bench --bench workloads                 # every workload
-//! cargo bench --bench workloads -- W1 W3        # some (W1 also picks W1-tracing)
+//! cargo bench --bench workloads -- W1 W3        # some (`--list` names them)
 //! cargo bench --bench workloads -- --only graphai --reps 1 --warmups 0 W2
 //! ```
 //!
@@ -56,11 +56,9 @@ fn number(value: Option<String>, option: &str) -> usize {
         .unwrap_or_else(|| usage(&format!("`{option}` takes a whole number")))
 }
 
-/// Whether `filter` picks workload `name`: the name itself, or its prefix
-/// before a `-` (`W1` picks `W1` and `W1-tracing`). Case does not matter.
+/// Whether `filter` picks workload `name` (case does not matter).
 fn matches(name: &str, filter: &str) -> bool {
-    let (name, filter) = (name.to_ascii_lowercase(), filter.to_ascii_lowercase());
-    name == filter || name.starts_with(&format!("{filter}-"))
+    name.eq_ignore_ascii_case(filter)
 }
 
 fn main() {

@@ -62,7 +62,7 @@ in order.
 Floor: each run spawned as a task under a 64-permit semaphore, results collected in \
 input order.
 - **W5**: W1's chain with an extra `payload` of K strings of 100 bytes that no node \
-reads, K = 10, 1,000, 10,000; 100 executes per repetition, inputs built before and \
+reads, K = 10, 1,000, 10,000; 200 executes per repetition, inputs built before and \
 outputs dropped after the timed part. Floor: W1's floor on the same inputs.
 - **W6**: start -> router; the router sends to `step` while `counter < 1000`, else to \
 the end node; `step` returns `{\"counter\": counter + 1}` and leads back to the router. \
