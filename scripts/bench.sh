@@ -35,7 +35,8 @@ export BENCH_LOAD_AFTER="$(uptime)"
 
 export BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
+# Uncommitted changes other than the report itself make the commit inexact.
+if [ -n "$(git status --porcelain -- . ":(exclude)$(basename "$out")" 2>/dev/null)" ]; then
     commit="$commit (with uncommitted changes)"
 fi
 export BENCH_COMMIT="$commit"
