@@ -1,0 +1,118 @@
+//! W6: start -> router; the router sends to `step` while `counter < 1000`,
+//! else to the end; `step` returns `{"counter": counter + 1}` and leads back
+//! to the router. The figure is per lap (one router call and one step).
+
+use graphai::{CompiledGraph, Graph, Map, Value, json, node, router};
+
+use crate::chain::{FloorError, into_map, read_i64, time_sequential};
+use crate::harness::{Bench, current_thread, ratio};
+
+const LAPS: i64 = 1_000;
+/// Executes per repetition.
+const RUNS: usize = 200;
+
+#[node(start)]
+async fn begin(counter: i64) -> Value {
+    json!({ "counter": counter })
+}
+
+#[router]
+async fn route(counter: i64) -> Value {
+    json!({ "choice": if counter < LAPS { "step" } else { "finish" } })
+}
+
+#[node]
+async fn step(counter: i64) -> Value {
+    json!({ "counter": counter + 1 })
+}
+
+#[node(end)]
+async fn finish(counter: i64) -> Value {
+    json!({ "counter": counter })
+}
+
+fn graph() -> CompiledGraph {
+    Graph::new()
+        .max_steps(10 * LAPS as usize)
+        .add_node(begin)
+        .add_node(route)
+        .add_node(step)
+        .add_node(finish)
+        .add_router([begin, step], route, [step, finish])
+        .compile()
+        .expect("the loop compiles")
+}
+
+// The floor: the same four nodes as `async fn`s over a serde_json `Map`,
+// driven by a loop. The router reads `counter` from the map and returns its
+// decision as an enum (what one writes by hand; graphai's router returns a
+// JSON `choice` the runtime resolves by name, which is its own cost).
+
+enum Next {
+    Step,
+    Finish,
+}
+
+async fn floor_begin(state: &Map<String, Value>) -> Result<Map<String, Value>, FloorError> {
+    let counter = read_i64(state, "counter")?;
+    let mut output = Map::new();
+    output.insert("counter".to_owned(), Value::from(counter));
+    Ok(output)
+}
+
+async fn floor_route(state: &Map<String, Value>) -> Result<Next, FloorError> {
+    let counter = read_i64(state, "counter")?;
+    Ok(if counter < LAPS {
+        Next::Step
+    } else {
+        Next::Finish
+    })
+}
+
+async fn floor_step(state: &Map<String, Value>) -> Result<Map<String, Value>, FloorError> {
+    let counter = read_i64(state, "counter")?;
+    let mut output = Map::new();
+    output.insert("counter".to_owned(), Value::from(counter + 1));
+    Ok(output)
+}
+
+async fn floor_run(mut state: Map<String, Value>) -> Result<Map<String, Value>, FloorError> {
+    let output = floor_begin(&state).await?;
+    state.extend(output);
+    while let Next::Step = floor_route(&state).await? {
+        let output = floor_step(&state).await?;
+        state.extend(output);
+    }
+    // The end node returns the counter as it is.
+    let output = floor_begin(&state).await?;
+    state.extend(output);
+    Ok(state)
+}
+
+fn inputs() -> Vec<Value> {
+    (0..RUNS).map(|_| json!({ "counter": 0 })).collect()
+}
+
+fn check(output: &Map<String, Value>) {
+    assert_eq!(output["counter"], LAPS, "every lap ran");
+}
+
+/// W6, µs per lap.
+pub fn w6(bench: &mut Bench) {
+    let graph = graph();
+    let (floor, engine) = current_thread().block_on(bench.interleave(
+        7,
+        async || {
+            time_sequential(
+                inputs(),
+                async |input| floor_run(into_map(input)).await,
+                check,
+            )
+            .await
+        },
+        async || time_sequential(inputs(), async |input| graph.execute(input).await, check).await,
+    ));
+    let per_lap = |secs: f64| secs * 1e6 / (RUNS as f64 * LAPS as f64);
+    let (floor, engine) = (per_lap(floor), per_lap(engine));
+    bench.figure("W6", floor, engine, Some(ratio(floor, engine)));
+}
