@@ -248,6 +248,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             state: State::new(state),
             resources,
             last_branch_errors: Mutex::new(Vec::new()),
+            had_branch_errors: std::sync::atomic::AtomicBool::new(false),
             shape,
         }),
     })

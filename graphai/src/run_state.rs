@@ -40,7 +40,11 @@ impl RunState {
         if self.top.is_empty() {
             self.top = output;
         } else {
-            self.top.extend(output);
+            // One insert per key: `extend` would reserve room first, and
+            // rehash a map that only gets existing keys back.
+            for (key, value) in output {
+                self.top.insert(key, value);
+            }
         }
     }
 

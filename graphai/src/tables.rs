@@ -45,6 +45,8 @@ pub(crate) struct Inner {
     /// The graph's resources, and the types each run must bring.
     pub(crate) resources: ResourceRegistry,
     pub(crate) last_branch_errors: Mutex<Vec<crate::exec::BranchError>>,
+    /// Whether `last_branch_errors` holds any.
+    pub(crate) had_branch_errors: std::sync::atomic::AtomicBool,
     /// The graph's nodes and edges by name, for drawing and fingerprints.
     pub(crate) shape: crate::shape::GraphShape,
 }

@@ -391,7 +391,7 @@ fn replay_chain(
             }
             "done" => {
                 let state =
-                    scheduler.pos.result.clone().ok_or_else(|| {
+                    scheduler.pos.result.take().ok_or_else(|| {
                         corrupt("the run it ends did not reach its end".to_owned())
                     })?;
                 view.finished = std::sync::Arc::unwrap_or_clone(state).into_map();

@@ -14,8 +14,10 @@ use super::position::{
     Edges, Fork, Frame, FrameId, FrameKind, Line, Owner, Path, PathId, Position, Route, Status,
     Waiting,
 };
+use super::route::Chosen;
 use super::{BranchError, Ticket, trace};
 use crate::error::GraphError;
+use crate::run_state::RunState;
 
 /// A run's position and the rules that move it.
 pub(crate) struct Scheduler<'e, 'g> {
@@ -309,18 +311,25 @@ impl<'e, 'g> Scheduler<'e, 'g> {
     fn proceed(&mut self, id: PathId, route: Route) -> Result<(), GraphError> {
         let graph = self.env.graph;
         let node = self.pos.paths[id].node;
-        let next: Cow<'g, [usize]> = if route.routed {
+        let one;
+        let next: Cow<'_, [usize]> = if route.routed {
             let chose = route.choice.is_some() || route.choices.is_some();
             if route.stop && !chose {
                 return self.finish(id);
             }
             match self.resolve(node, route.choice, route.choices) {
                 Ok(chosen) => {
-                    trace::router_chose(self.env, node, &chosen);
+                    trace::router_chose(self.env, node, chosen.as_slice());
                     if route.stop {
                         return self.finish(id);
                     }
-                    Cow::Owned(chosen)
+                    match chosen {
+                        Chosen::One(node) => {
+                            one = [node];
+                            Cow::Borrowed(&one[..])
+                        }
+                        Chosen::Many(nodes) => Cow::Owned(nodes),
+                    }
                 }
                 Err(error) => return self.fail(id, error),
             }
@@ -486,7 +495,6 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         };
         let env = self.env;
         let names = |i: usize| env.name(fork.nodes[i]);
-        let mut written: HashMap<String, usize> = HashMap::new();
         let mut merged = Vec::with_capacity(fork.children.len());
         let mut upstream = None;
         let graph = env.graph;
@@ -518,12 +526,29 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             path.upstream = upstream;
         }
         let state = Arc::make_mut(&mut path.state);
+        // The fork froze the path's own writes, so its top holds only what
+        // the branches merged: entries `starts[j]..starts[j + 1]` are the keys
+        // branch `j` added first. A key already there was written by an
+        // earlier branch (or by this one, in an earlier layer).
+        let mut starts: Vec<usize> = Vec::with_capacity(merged.len() + 1);
+        let written = |state: &RunState, starts: &[usize], key: &str| -> Option<usize> {
+            let index = state.parts().1.keys().position(|k| k == key)?;
+            Some(
+                starts
+                    .partition_point(|&start| start <= index)
+                    .saturating_sub(1),
+            )
+        };
         for (i, writes) in merged.into_iter().enumerate() {
+            starts.push(state.parts().1.len());
             for layer in writes {
                 for (key, value) in &layer {
-                    if let Some(&j) = written.get(key)
+                    let Some(old) = state.parts().1.get(key) else {
+                        continue;
+                    };
+                    if old != value
+                        && let Some(j) = written(state, &starts, key)
                         && j != i
-                        && state.get(key) != Some(value)
                     {
                         tracing::warn!(
                             parent: &env.span,
@@ -534,7 +559,6 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                             names(i),
                         );
                     }
-                    written.insert(key.clone(), i);
                 }
                 state.merge(layer);
             }

@@ -44,7 +44,9 @@ pub(crate) enum Work {
 /// What a node call produced.
 pub(crate) enum Outcome {
     Output(Map<String, Value>),
-    Failed(GraphError),
+    /// Boxed: a result moves through every future of a step, and a small one
+    /// moves in registers.
+    Failed(Box<GraphError>),
     /// The node asked a person (`Interrupt::ask`) and was cancelled.
     Asked(Value),
 }
@@ -81,17 +83,20 @@ impl Work {
                 upstream,
                 interrupt,
             } => {
-                let call = env.invoke(node, step, &state, upstream.as_deref(), interrupt.as_ref());
-                let outcome = match &interrupt {
-                    None => into_outcome(call.await),
-                    Some(interrupt) => {
-                        let call = std::pin::pin!(call);
-                        let asked = std::pin::pin!(interrupt.raised());
-                        match futures::future::select(call, asked).await {
-                            futures::future::Either::Left((result, _)) => into_outcome(result),
-                            futures::future::Either::Right((payload, _)) => Outcome::Asked(payload),
-                        }
-                    }
+                let outcome = if interrupt.is_none() && env.is_quick(node) {
+                    into_outcome(env.call_quick(node, &state, upstream.as_deref()).await)
+                } else {
+                    // Retries, timeouts, markers, spans and interrupts: a
+                    // bigger future, boxed so that the quick path stays small.
+                    Box::pin(full_call(
+                        env,
+                        node,
+                        step,
+                        &state,
+                        upstream.as_deref(),
+                        interrupt.as_ref(),
+                    ))
+                    .await
                 };
                 // The path gets its state back unshared, to merge in place.
                 drop(state);
@@ -123,10 +128,32 @@ impl Work {
     }
 }
 
+async fn full_call(
+    env: &RunEnv<'_>,
+    node: usize,
+    step: usize,
+    state: &RunState,
+    upstream: Option<&Value>,
+    interrupt: Option<&Interrupt>,
+) -> Outcome {
+    let call = env.invoke(node, step, state, upstream, interrupt);
+    match interrupt {
+        None => into_outcome(call.await),
+        Some(interrupt) => {
+            let call = std::pin::pin!(call);
+            let asked = std::pin::pin!(interrupt.raised());
+            match futures::future::select(call, asked).await {
+                futures::future::Either::Left((result, _)) => into_outcome(result),
+                futures::future::Either::Right((payload, _)) => Outcome::Asked(payload),
+            }
+        }
+    }
+}
+
 fn into_outcome(result: Result<Map<String, Value>, GraphError>) -> Outcome {
     match result {
         Ok(output) => Outcome::Output(output),
-        Err(error) => Outcome::Failed(error),
+        Err(error) => Outcome::Failed(Box::new(error)),
     }
 }
 
@@ -166,7 +193,10 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                     // Nothing else can run meanwhile: await it in place,
                     // without a task of its own (a chain never allocates one).
                     let done = work.run(env).await;
-                    self.complete(done, &mut journal).await?;
+                    let record = self.complete(done, journal.is_some())?;
+                    if let (Some(record), Some(journal)) = (record, &mut journal) {
+                        journal.step(record, &self.pos).await?;
+                    }
                     self.cancelled.clear();
                     continue;
                 }
@@ -184,7 +214,10 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             }
             if let Some(Some(done)) = running.next().await {
                 live -= 1;
-                self.complete(done, &mut journal).await?;
+                let record = self.complete(done, journal.is_some())?;
+                if let (Some(record), Some(journal)) = (record, &mut journal) {
+                    journal.step(record, &self.pos).await?;
+                }
                 if !self.cancelled.is_empty() {
                     for slot in running.iter_mut() {
                         if slot.future.is_some() && self.cancelled.contains(&slot.ticket) {
@@ -198,20 +231,16 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         }
     }
 
-    async fn complete(
-        &mut self,
-        done: Done,
-        journal: &mut Option<&mut (dyn Journal + 'e)>,
-    ) -> Result<(), GraphError> {
-        let record = match journal {
-            Some(_) => self.step_record(&done),
-            None => None,
+    /// Applies `done`; with a journal, also says what the step changed
+    /// (taken before it is applied) for the journal to write.
+    fn complete(&mut self, done: Done, journaling: bool) -> Result<Option<StepRecord>, GraphError> {
+        let record = if journaling {
+            self.step_record(&done)
+        } else {
+            None
         };
         self.apply(done)?;
-        if let (Some(record), Some(journal)) = (record, journal) {
-            journal.step(record, &self.pos).await?;
-        }
-        Ok(())
+        Ok(record)
     }
 
     /// Applies what an effect produced to the position.
@@ -247,7 +276,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                         }
                         Ok(())
                     }
-                    Outcome::Failed(error) => self.node_done(path, Err(error)),
+                    Outcome::Failed(error) => self.node_done(path, Err(*error)),
                     Outcome::Asked(payload) => {
                         if self.interrupted.is_none() {
                             self.interrupted = Some(Interruption {

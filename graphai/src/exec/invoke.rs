@@ -71,6 +71,44 @@ impl<'g> RunEnv<'g> {
         self.graph.nodes[node].name()
     }
 
+    /// Whether node `node` can take the quick path: one attempt, no
+    /// timeout, no streaming markers, and no subscriber for its span.
+    pub(crate) fn is_quick(&self, node: usize) -> bool {
+        let policy = &self.graph.policies[node];
+        policy.retry_count() == 0
+            && policy.timeout_duration().is_none()
+            && !self.graph.nodes[node].is_stream()
+            && !tracing::enabled!(tracing::Level::DEBUG)
+    }
+
+    /// A node on the quick path: the node's own (boxed) future polled with
+    /// its panic caught, and nothing else, so the future a step awaits stays
+    /// small (a bigger one is copied about as it is set up).
+    pub(crate) async fn call_quick(
+        &self,
+        node: usize,
+        state: &RunState,
+        upstream: Option<&Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
+        let def = self.def(node);
+        let ctx = Context {
+            node: def.name(),
+            state,
+            upstream,
+            callback: None,
+            shared: &self.graph.state,
+            resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
+            interrupt: None,
+        };
+        AssertUnwindSafe((def.invoke)(ctx))
+            .catch_unwind()
+            .await
+            .map_err(|payload| GraphError::Panic {
+                node: def.name().to_owned(),
+                message: panic_message(payload.as_ref()),
+            })?
+    }
+
     /// Runs node `node` on `state` under its policy: one or more attempts.
     pub(crate) async fn invoke(
         &self,

@@ -177,7 +177,13 @@ pub(crate) async fn drive<'e>(
         trace::run_finished(&span, started, steps, outcome, result.as_ref().err());
     }
     let branch_errors = std::mem::take(&mut scheduler.branch_errors);
-    lock(&graph.last_branch_errors).clone_from(&branch_errors);
+    // Most runs have no branch errors after runs that had none: skip the lock.
+    if !branch_errors.is_empty() || graph.had_branch_errors.load(Ordering::Relaxed) {
+        lock(&graph.last_branch_errors).clone_from(&branch_errors);
+        graph
+            .had_branch_errors
+            .store(!branch_errors.is_empty(), Ordering::Relaxed);
+    }
     result?;
     if let Some(interruption) = scheduler.interrupted.clone() {
         tracing::info!(
@@ -201,7 +207,7 @@ pub(crate) async fn drive<'e>(
         }
         return Ok(Ended::Interrupted { interruption });
     }
-    let Some(state) = scheduler.pos.result.clone() else {
+    let Some(state) = scheduler.pos.result.take() else {
         unreachable!("a run that ended without error or interrupt has a result");
     };
     let state = Arc::try_unwrap(state).unwrap_or_else(|shared| (*shared).clone());

@@ -167,10 +167,12 @@ impl Scheduler<'_, '_> {
             }
             let outcome = match (event.get("out"), event.get("error")) {
                 (Some(out), _) => Outcome::Output(decode_output(&entry.state, out)?),
-                (None, Some(Value::String(message))) => Outcome::Failed(GraphError::Node {
-                    node: name.to_owned(),
-                    source: message.clone().into(),
-                }),
+                (None, Some(Value::String(message))) => {
+                    Outcome::Failed(Box::new(GraphError::Node {
+                        node: name.to_owned(),
+                        source: message.clone().into(),
+                    }))
+                }
                 _ => {
                     return Err(ReplayError(
                         "a stored step has neither `out` nor `error`".to_owned(),

@@ -5,6 +5,21 @@ use serde_json::Value;
 use super::advance::Scheduler;
 use crate::error::GraphError;
 
+/// What a router chose: one node (no allocation), or a fan-out.
+pub(crate) enum Chosen {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Chosen {
+    pub(crate) fn as_slice(&self) -> &[usize] {
+        match self {
+            Chosen::One(node) => std::slice::from_ref(node),
+            Chosen::Many(nodes) => nodes,
+        }
+    }
+}
+
 impl Scheduler<'_, '_> {
     /// A router's `choice`/`choices`, resolved against its declared
     /// destinations (or, for a router with none, every node of the graph).
@@ -13,7 +28,7 @@ impl Scheduler<'_, '_> {
         router: usize,
         choice: Option<Value>,
         choices: Option<Value>,
-    ) -> Result<Vec<usize>, GraphError> {
+    ) -> Result<Chosen, GraphError> {
         let name = self.env.name(router);
         let invalid = |key, expected, found: &Value| GraphError::InvalidChoice {
             router: name.to_owned(),
@@ -42,10 +57,12 @@ impl Scheduler<'_, '_> {
                     }
                     chosen.push(node);
                 }
-                Ok(chosen)
+                Ok(Chosen::Many(chosen))
             }
             (Some(other), _) => Err(invalid("choices", "a list of node names", &other)),
-            (None, Some(Value::String(choice))) => Ok(vec![self.resolve_one(router, &choice)?]),
+            (None, Some(Value::String(choice))) => {
+                Ok(Chosen::One(self.resolve_one(router, &choice)?))
+            }
             (None, Some(other)) => Err(invalid("choice", "a node name", &other)),
             (None, None) => Err(GraphError::MissingChoice {
                 router: name.to_owned(),
