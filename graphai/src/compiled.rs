@@ -16,7 +16,7 @@ use crate::tables::Inner;
 /// A graph that passed every check and can run. Cheap to clone: clones share
 /// the graph and its [`State`].
 ///
-/// Made by [`Graph::compile`] or `graph!`; run with
+/// Made by [`Graph::compile`](crate::Graph::compile) or `graph!`; run with
 /// [`execute`](CompiledGraph::execute).
 #[derive(Clone)]
 pub struct CompiledGraph {

@@ -16,7 +16,7 @@ use crate::sync::lock;
 /// saves a checkpoint and returns
 /// [`RunOutcome::Interrupted`](crate::RunOutcome::Interrupted) with the
 /// payload (the callback gets an `interrupt` event). Resuming the thread with
-/// [`with_answer`](crate::ResumeOptions::with_answer) runs the node again from
+/// [`with_answer`](crate::RunOptions::with_answer) runs the node again from
 /// its start, and this time `ask` returns the answer. A node that asks several
 /// times gets its answers in order, one resume each.
 ///

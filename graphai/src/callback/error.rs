@@ -17,7 +17,7 @@ pub enum CallbackError {
         "the consumer of the callback stream went away: nobody reads its tokens any more, so streaming stops here"
     )]
     ConsumerGone,
-    /// [`Callback::call`] found the bounded queue full.
+    /// [`Callback::call`](super::Callback::call) found the bounded queue full.
     #[error(
         "the callback queue is full ({capacity} events wait for the consumer): use `acall(..).await` to wait for room, or raise `capacity`"
     )]
@@ -47,7 +47,7 @@ pub enum CallbackError {
         "this callback discards its tokens and has no stream to read (streaming nodes get one under `execute`): pass your own `Callback` to `execute_with`"
     )]
     NoStream,
-    /// [`Callback::emit`] was given an `end` event.
+    /// [`Callback::emit`](super::Callback::emit) was given an `end` event.
     #[error("`emit` cannot send an `end` event: the end of the stream is sent by `close()`")]
     ReservedEvent,
     /// A format string given to the builder is invalid.
