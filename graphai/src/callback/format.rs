@@ -42,6 +42,11 @@ pub(crate) const SPECIAL_FIELDS: &[Field] = &[Field::Identifier, Field::Token, F
 pub(crate) const TOKEN_FIELDS: &[Field] = &[Field::Token];
 
 impl Template {
+    /// Whether the template is exactly `{token}`.
+    pub(crate) fn is_plain_token(&self) -> bool {
+        matches!(self.pieces.as_slice(), [Piece::Field(Field::Token)])
+    }
+
     /// Parses `format`, accepting the placeholders in `allowed`.
     ///
     /// The error says what is wrong and how to fix it.

@@ -11,7 +11,7 @@ mod tests;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 pub(crate) use crate::sync::lock;
@@ -26,7 +26,7 @@ pub use event::{EventType, GraphEvent};
 pub use stream::{EventStream, TokenStream};
 
 use event::Formats;
-use stream::Receiver;
+use stream::{Closing, Item, Receiver};
 
 /// GraphAI's default `special_token_format`.
 const DEFAULT_SPECIAL_TOKEN_FORMAT: &str = "<{identifier}:{token}:{params}>";
@@ -34,10 +34,10 @@ const DEFAULT_SPECIAL_TOKEN_FORMAT: &str = "<{identifier}:{token}:{params}>";
 const DEFAULT_TOKEN_FORMAT: &str = "{token}";
 
 /// The sending end of the queue.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Sender {
-    Bounded(mpsc::Sender<GraphEvent>),
-    Unbounded(mpsc::UnboundedSender<GraphEvent>),
+    Bounded(mpsc::Sender<Item>),
+    Unbounded(mpsc::UnboundedSender<Item>),
 }
 
 /// Where the receiving end is.
@@ -52,10 +52,11 @@ enum Slot {
 struct Shared {
     formats: Arc<Formats>,
     capacity: Option<usize>,
-    /// `None` once closed, and always for a discarding callback.
-    sender: Mutex<Option<Sender>>,
+    /// `None` for a discarding callback. Never taken away: sends use it
+    /// without a lock, and `closing` says when the stream ends.
+    sender: Option<Sender>,
     receiver: Mutex<Slot>,
-    closed: AtomicBool,
+    closing: Arc<Closing>,
     discard: bool,
     /// Error events, delivered after the queue's last event and before the end.
     errors: Arc<Mutex<Vec<GraphEvent>>>,
@@ -159,9 +160,9 @@ impl Callback {
                 formats: Arc::new(formats),
                 capacity,
                 discard: sender.is_none(),
-                sender: Mutex::new(sender),
+                sender,
                 receiver: Mutex::new(receiver),
-                closed: AtomicBool::new(false),
+                closing: Arc::new(Closing::default()),
                 errors: Arc::new(Mutex::new(Vec::new())),
                 inactive: Mutex::new(HashSet::new()),
             }),
@@ -196,7 +197,7 @@ impl Callback {
 
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.load(Ordering::Acquire)
+        self.shared.closing.closed.load(Ordering::SeqCst)
     }
 
     fn event(&self, kind: EventType) -> GraphEvent {
@@ -209,51 +210,55 @@ impl Callback {
         }
     }
 
-    /// The sender to use, `None` to discard, or the error for a closed stream.
-    fn sender(&self, action: impl FnOnce() -> String) -> Result<Option<Sender>, CallbackError> {
-        let sender = lock(&self.shared.sender);
-        match &*sender {
-            Some(sender) => Ok(Some(sender.clone())),
-            None if self.shared.discard && !self.is_closed() => Ok(None),
-            None => Err(CallbackError::Closed { action: action() }),
-        }
-    }
-
-    async fn send(
-        &self,
-        event: GraphEvent,
-        action: impl FnOnce() -> String,
-    ) -> Result<(), CallbackError> {
+    /// Sends `item`, waiting for room when the queue is bounded and full.
+    async fn send(&self, item: Item, action: impl FnOnce() -> String) -> Result<(), CallbackError> {
         // Sending to an unbounded (or discarding) queue never waits, so a node
         // streaming in a tight loop would never yield: give the scheduler a
         // turn now and then, as a bounded send or a receive would.
         tokio::task::consume_budget().await;
-        match self.sender(action)? {
+        let closing = &self.shared.closing;
+        if !closing.begin() {
+            return Err(CallbackError::Closed { action: action() });
+        }
+        let result = match &self.shared.sender {
             None => Ok(()),
-            Some(Sender::Bounded(sender)) => match sender.try_send(event) {
+            Some(Sender::Unbounded(sender)) => {
+                sender.send(item).map_err(|_| CallbackError::ConsumerGone)
+            }
+            Some(Sender::Bounded(sender)) => match sender.try_send(item) {
                 Ok(()) => Ok(()),
                 Err(mpsc::error::TrySendError::Closed(_)) => Err(CallbackError::ConsumerGone),
-                Err(mpsc::error::TrySendError::Full(event)) => {
+                Err(mpsc::error::TrySendError::Full(item)) => {
                     // Waiting for room only makes sense if someone will read.
                     if matches!(*lock(&self.shared.receiver), Slot::Ready(_)) {
-                        return Err(CallbackError::NoConsumer {
+                        Err(CallbackError::NoConsumer {
                             capacity: self.shared.capacity.unwrap_or_default(),
-                        });
+                        })
+                    } else {
+                        sender
+                            .send(item)
+                            .await
+                            .map_err(|_| CallbackError::ConsumerGone)
                     }
-                    sender
-                        .send(event)
-                        .await
-                        .map_err(|_| CallbackError::ConsumerGone)
                 }
             },
-            Some(Sender::Unbounded(sender)) => {
-                sender.send(event).map_err(|_| CallbackError::ConsumerGone)
-            }
-        }
+        };
+        closing.end();
+        result
     }
 
     fn check_open(&self, action: impl FnOnce() -> String) -> Result<(), CallbackError> {
-        self.sender(action).map(drop)
+        if self.is_closed() {
+            return Err(CallbackError::Closed { action: action() });
+        }
+        Ok(())
+    }
+
+    fn token(&self, token: String) -> Item {
+        Item::Token {
+            node: self.node.clone(),
+            token,
+        }
     }
 
     /// Sends a token, waiting for room when the queue is bounded and full.
@@ -262,9 +267,8 @@ impl Callback {
     /// [`CallbackError::Closed`] after `close()`; [`CallbackError::ConsumerGone`]
     /// when the consumer dropped its stream.
     pub async fn acall(&self, token: impl Into<String>) -> Result<(), CallbackError> {
-        let mut event = self.event(EventType::Callback);
-        event.token = Some(token.into());
-        self.send(event, || "send a token".to_owned()).await
+        let item = self.token(token.into());
+        self.send(item, || "send a token".to_owned()).await
     }
 
     /// Sends a token from synchronous code; never blocks.
@@ -273,24 +277,27 @@ impl Callback {
     /// As [`acall`](Self::acall), and [`CallbackError::Full`] when the queue
     /// is bounded and full (the token is not sent).
     pub fn call(&self, token: impl Into<String>) -> Result<(), CallbackError> {
-        let mut event = self.event(EventType::Callback);
-        event.token = Some(token.into());
-        let sender = lock(&self.shared.sender);
-        match &*sender {
-            None if self.shared.discard && !self.is_closed() => Ok(()),
-            None => Err(CallbackError::Closed {
+        let item = self.token(token.into());
+        let closing = &self.shared.closing;
+        if !closing.begin() {
+            return Err(CallbackError::Closed {
                 action: "send a token".to_owned(),
-            }),
+            });
+        }
+        let result = match &self.shared.sender {
+            None => Ok(()),
             Some(Sender::Unbounded(sender)) => {
-                sender.send(event).map_err(|_| CallbackError::ConsumerGone)
+                sender.send(item).map_err(|_| CallbackError::ConsumerGone)
             }
-            Some(Sender::Bounded(sender)) => sender.try_send(event).map_err(|err| match err {
+            Some(Sender::Bounded(sender)) => sender.try_send(item).map_err(|err| match err {
                 mpsc::error::TrySendError::Full(_) => CallbackError::Full {
                     capacity: self.shared.capacity.unwrap_or_default(),
                 },
                 mpsc::error::TrySendError::Closed(_) => CallbackError::ConsumerGone,
             }),
-        }
+        };
+        closing.end();
+        result
     }
 
     /// Sends a custom event (any type but `end`, any token and params).
@@ -314,7 +321,10 @@ impl Callback {
             event.node = self.node.as_deref().map(str::to_owned);
         }
         let kind = event.r#type.clone();
-        self.send(event, || format!("emit a `{kind}` event")).await
+        self.send(Item::Event(Box::new(event)), || {
+            format!("emit a `{kind}` event")
+        })
+        .await
     }
 
     /// Marks the start of node `name`: `<graphai:name:start:>` then
@@ -328,7 +338,10 @@ impl Callback {
         let mut event = self.event(EventType::StartNode);
         event.token = Some(name.to_owned());
         event.node = Some(name.to_owned());
-        self.send(event, || format!("start node `{name}`")).await
+        self.send(Item::Event(Box::new(event)), || {
+            format!("start node `{name}`")
+        })
+        .await
     }
 
     /// Starts node `name` without markers (GraphAI's `start_node(name,
@@ -356,7 +369,10 @@ impl Callback {
         let mut event = self.event(EventType::EndNode);
         event.token = Some(name.to_owned());
         event.node = Some(name.to_owned());
-        self.send(event, || format!("end node `{name}`")).await
+        self.send(Item::Event(Box::new(event)), || {
+            format!("end node `{name}`")
+        })
+        .await
     }
 
     /// Records the error of a failed run; the consumer gets it as one `error`
@@ -400,10 +416,8 @@ impl Callback {
 
     /// [`close`](Self::close) from synchronous code (a `Drop`).
     pub(crate) fn close_now(&self) {
-        let mut sender = lock(&self.shared.sender);
-        self.shared.closed.store(true, Ordering::Release);
-        // Dropping the last sender ends the queue; the stream then adds the end.
-        sender.take();
+        // The stream ends once it has read what was sent before.
+        self.shared.closing.close();
     }
 
     fn take_stream(&self, by: &'static str) -> Result<EventStream, CallbackError> {
@@ -411,6 +425,7 @@ impl Callback {
         match std::mem::replace(&mut *slot, Slot::Taken(by)) {
             Slot::Ready(receiver) => Ok(EventStream::new(
                 receiver,
+                Arc::clone(&self.shared.closing),
                 Arc::clone(&self.shared.errors),
                 Arc::clone(&self.shared.formats),
             )),

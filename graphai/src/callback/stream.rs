@@ -1,29 +1,85 @@
-//! The two views of a callback's queue: [`EventStream`] and [`TokenStream`].
+//! The two views of a callback's queue: [`EventStream`] and [`TokenStream`],
+//! and what travels in the queue.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures::Stream;
+use futures::task::AtomicWaker;
 use tokio::sync::mpsc;
 
 use super::event::{EventType, Formats, GraphEvent};
 use super::lock;
 
+/// One item of the queue. A token is what a streaming node sends most, so it
+/// travels small: its text and the sending node, shared, with no copy of the
+/// identifier (the stream adds it when it makes a [`GraphEvent`]).
+#[derive(Debug)]
+pub(crate) enum Item {
+    Token {
+        node: Option<Arc<str>>,
+        token: String,
+    },
+    Event(Box<GraphEvent>),
+}
+
 /// The receiving end of the queue.
 #[derive(Debug)]
 pub(crate) enum Receiver {
-    Bounded(mpsc::Receiver<GraphEvent>),
-    Unbounded(mpsc::UnboundedReceiver<GraphEvent>),
+    Bounded(mpsc::Receiver<Item>),
+    Unbounded(mpsc::UnboundedReceiver<Item>),
 }
 
 impl Receiver {
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<GraphEvent>> {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item>> {
         match self {
             Receiver::Bounded(receiver) => receiver.poll_recv(cx),
             Receiver::Unbounded(receiver) => receiver.poll_recv(cx),
         }
+    }
+}
+
+/// How `close()` reaches the stream without taking the queue's sender away
+/// from the producers (which would need a lock on every send).
+#[derive(Debug, Default)]
+pub(crate) struct Closing {
+    pub(crate) closed: AtomicBool,
+    /// Sends that passed the `closed` check and have not finished: the stream
+    /// ends only once they have delivered.
+    pub(crate) sending: AtomicUsize,
+    pub(crate) waker: AtomicWaker,
+}
+
+impl Closing {
+    /// A send begins; `false` if the callback is closed (nothing to send).
+    pub(crate) fn begin(&self) -> bool {
+        self.sending.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.end();
+            return false;
+        }
+        true
+    }
+
+    /// A send that began is over.
+    pub(crate) fn end(&self) {
+        self.sending.fetch_sub(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.waker.wake();
+        }
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.waker.wake();
+    }
+
+    /// Closed, and no send is still delivering.
+    fn done(&self) -> bool {
+        self.closed.load(Ordering::SeqCst) && self.sending.load(Ordering::SeqCst) == 0
     }
 }
 
@@ -38,6 +94,7 @@ impl Receiver {
 #[derive(Debug)]
 pub struct EventStream {
     receiver: Option<Receiver>,
+    closing: Arc<Closing>,
     errors: Arc<Mutex<Vec<GraphEvent>>>,
     formats: Arc<Formats>,
     tail: VecDeque<GraphEvent>,
@@ -46,14 +103,65 @@ pub struct EventStream {
 impl EventStream {
     pub(crate) fn new(
         receiver: Receiver,
+        closing: Arc<Closing>,
         errors: Arc<Mutex<Vec<GraphEvent>>>,
         formats: Arc<Formats>,
     ) -> Self {
         Self {
             receiver: Some(receiver),
+            closing,
             errors,
             formats,
             tail: VecDeque::new(),
+        }
+    }
+
+    /// The queue is done: the errors, then the end.
+    fn finish(&mut self) {
+        self.receiver = None;
+        self.tail.extend(std::mem::take(&mut *lock(&self.errors)));
+        self.tail.push_back(
+            GraphEvent::new(EventType::End).with_identifier(self.formats.identifier.clone()),
+        );
+    }
+
+    /// The next item as it travelled: tokens stay small for [`TokenStream`].
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+        if let Some(receiver) = &mut self.receiver {
+            match receiver.poll_recv(cx) {
+                Poll::Ready(Some(item)) => return Poll::Ready(Some(item)),
+                // Every handle of the callback is gone.
+                Poll::Ready(None) => self.finish(),
+                Poll::Pending => {
+                    self.closing.waker.register(cx.waker());
+                    if !self.closing.done() {
+                        return Poll::Pending;
+                    }
+                    // Closed: read what the last sends delivered, then end.
+                    match receiver.poll_recv(cx) {
+                        Poll::Ready(Some(item)) => return Poll::Ready(Some(item)),
+                        _ => self.finish(),
+                    }
+                }
+            }
+        }
+        Poll::Ready(
+            self.tail
+                .pop_front()
+                .map(|event| Item::Event(Box::new(event))),
+        )
+    }
+
+    fn event(&self, item: Item) -> GraphEvent {
+        match item {
+            Item::Token { node, token } => GraphEvent {
+                r#type: EventType::Callback,
+                identifier: self.formats.identifier.clone(),
+                token: Some(token),
+                params: None,
+                node: node.map(|node| node.to_string()),
+            },
+            Item::Event(event) => *event,
         }
     }
 }
@@ -63,22 +171,8 @@ impl Stream for EventStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<GraphEvent>> {
         let this = &mut *self;
-        if let Some(receiver) = &mut this.receiver {
-            match receiver.poll_recv(cx) {
-                Poll::Ready(Some(event)) => return Poll::Ready(Some(event)),
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => {
-                    // Every sender is gone: the callback was closed or dropped.
-                    this.receiver = None;
-                    this.tail.extend(std::mem::take(&mut *lock(&this.errors)));
-                    this.tail.push_back(
-                        GraphEvent::new(EventType::End)
-                            .with_identifier(this.formats.identifier.clone()),
-                    );
-                }
-            }
-        }
-        Poll::Ready(this.tail.pop_front())
+        this.poll_item(cx)
+            .map(|item| item.map(|item| this.event(item)))
     }
 }
 
@@ -91,13 +185,17 @@ impl Stream for EventStream {
 pub struct TokenStream {
     events: EventStream,
     pending: VecDeque<String>,
+    /// `token_format` is the default `{token}`: a token is its own string.
+    plain: bool,
 }
 
 impl TokenStream {
     pub(crate) fn new(events: EventStream) -> Self {
+        let plain = events.formats.token.is_plain_token();
         Self {
             events,
             pending: VecDeque::new(),
+            plain,
         }
     }
 }
@@ -111,8 +209,19 @@ impl Stream for TokenStream {
             if let Some(token) = this.pending.pop_front() {
                 return Poll::Ready(Some(token));
             }
-            match Pin::new(&mut this.events).poll_next(cx) {
-                Poll::Ready(Some(event)) => {
+            match this.events.poll_item(cx) {
+                Poll::Ready(Some(Item::Token { token, .. })) if this.plain => {
+                    return Poll::Ready(Some(token));
+                }
+                Poll::Ready(Some(Item::Token { token, .. })) => {
+                    let formats = &this.events.formats;
+                    return Poll::Ready(Some(formats.token.render(
+                        &formats.identifier,
+                        &token,
+                        "",
+                    )));
+                }
+                Poll::Ready(Some(Item::Event(event))) => {
                     event.render(&this.events.formats, &mut this.pending);
                 }
                 Poll::Ready(None) => return Poll::Ready(None),
