@@ -260,7 +260,9 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 }
                 match outcome {
                     Outcome::Output(output) => {
-                        self.answers.remove(&path);
+                        if !self.answers.is_empty() {
+                            self.answers.remove(&path);
+                        }
                         self.node_done(path, Ok(output))?;
                         if self.env.graph.interrupt_after[node]
                             && self.interrupted.is_none()

@@ -35,6 +35,8 @@ pub(crate) struct RunEnv<'g> {
     pub(crate) span: tracing::Span,
     /// The run's id, as in its span.
     pub(crate) run_id: u64,
+    /// Whether a subscriber takes node spans (asked once per run).
+    pub(crate) node_spans: bool,
 }
 
 impl<'g> RunEnv<'g> {
@@ -60,6 +62,7 @@ impl<'g> RunEnv<'g> {
             resources: config.resources,
             span,
             run_id,
+            node_spans: tracing::enabled!(tracing::Level::DEBUG),
         }
     }
 
@@ -78,7 +81,7 @@ impl<'g> RunEnv<'g> {
         policy.retry_count() == 0
             && policy.timeout_duration().is_none()
             && !self.graph.nodes[node].is_stream()
-            && !tracing::enabled!(tracing::Level::DEBUG)
+            && !self.node_spans
     }
 
     /// A node on the quick path: the node's own (boxed) future polled with

@@ -4,8 +4,9 @@ use futures::FutureExt;
 use futures::stream::StreamExt;
 use serde_json::{Map, Value};
 
-use super::invoke::panic_message;
 use std::sync::Arc;
+
+use super::invoke::panic_message;
 
 use super::{RunConfig, run};
 use crate::error::GraphError;
@@ -36,7 +37,6 @@ pub(crate) async fn execute_many(
     }
     let mut results: Vec<Option<RunResult>> = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let mut indices = std::collections::HashMap::new();
     let mut inputs = inputs.enumerate();
     loop {
         while tasks.len() < concurrency {
@@ -44,27 +44,30 @@ pub(crate) async fn execute_many(
                 break;
             };
             let graph = Arc::clone(graph);
-            let task = tasks.spawn(async move { execute(&graph, input).await });
-            indices.insert(task.id(), index);
+            // A node's panic is already the run's error; anything else that
+            // panics is caught here, so each result comes back with its index.
+            tasks.spawn(async move {
+                let run = std::panic::AssertUnwindSafe(execute(&graph, input)).catch_unwind();
+                let result = run.await.unwrap_or_else(|payload| {
+                    Err(GraphError::Aborted {
+                        index,
+                        message: panic_message(payload.as_ref()),
+                    })
+                });
+                (index, result)
+            });
             results.push(None);
         }
-        let Some(joined) = tasks.join_next_with_id().await else {
+        let Some(joined) = tasks.join_next().await else {
             break;
         };
-        let (id, result) = match joined {
-            Ok((id, result)) => (id, result),
+        match joined {
+            Ok((index, result)) => results[index] = Some(result),
             Err(error) => {
-                let id = error.id();
-                let index = indices.get(&id).copied().unwrap_or_default();
-                let message = match error.try_into_panic() {
-                    Ok(payload) => panic_message(payload.as_ref()),
-                    Err(error) => error.to_string(),
-                };
-                (id, Err(GraphError::Aborted { index, message }))
+                // Only a runtime shutting down ends a task early: the result
+                // left empty says so below.
+                tracing::warn!(%error, "a run of `execute_many` ended without a result");
             }
-        };
-        if let Some(index) = indices.remove(&id) {
-            results[index] = Some(result);
         }
     }
     results
