@@ -120,22 +120,9 @@ fn tool_rounds() -> Option<usize> {
     }
 }
 
-/// Logs to stderr at the level in `GRAPHAI_LOG_LEVEL` (GraphAI's variable) or
-/// `RUST_LOG`; warnings only by default.
-fn init_logging() {
-    let filter = std::env::var("GRAPHAI_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "warn".to_owned());
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter.to_lowercase()))
-        .with_writer(std::io::stderr)
-        .init();
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     graphai::logging::init();
-    init_logging();
     // llama-cpp-python refuses `"content": null` in an assistant message
     // that calls tools; `""` works with every server.
     let client = match ChatClient::from_env() {
