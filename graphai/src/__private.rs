@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 pub use crate::graph_check::*;
-pub use crate::node::{Context, Node, NodeDef, NodeFuture, ParamInfo};
+pub use crate::node::{Context, Node, NodeDef, NodeFuture, NodeResult, NodeSlot, ParamInfo};
 pub use crate::policy::Policy;
 pub use crate::resource::{Res, ResourceInfo};
 pub use crate::rules::table_size;

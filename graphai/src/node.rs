@@ -4,6 +4,10 @@
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use tokio_util::sync::ReusableBoxFuture;
 
 use serde_json::{Map, Value};
 
@@ -19,6 +23,104 @@ use crate::state::State;
 /// The future a node's [`Node::invoke`] returns: the node's output object.
 pub type NodeFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Map<String, Value>, GraphError>> + Send + 'a>>;
+
+/// What a node call produces: its output object, or why it failed.
+pub type NodeResult = Result<Map<String, Value>, GraphError>;
+
+/// Where a node's future is put before it is polled: a box of its own, or,
+/// for a run's sequential steps, one allocation the steps reuse while their
+/// futures have the same size.
+///
+/// Made by the executor and filled by [`Node::invoke_in`]; a node written by
+/// hand never needs it.
+pub struct NodeSlot<'a> {
+    inner: SlotInner<'a>,
+}
+
+enum SlotInner<'a> {
+    Boxing(Option<NodeFuture<'a>>),
+    Reusing(Option<ReusableBoxFuture<'a, NodeResult>>),
+}
+
+impl<'a> NodeSlot<'a> {
+    /// A slot that boxes the future put into it.
+    #[doc(hidden)]
+    pub fn boxing() -> Self {
+        Self {
+            inner: SlotInner::Boxing(None),
+        }
+    }
+
+    /// A slot that keeps its allocation from one future to the next.
+    pub(crate) fn reusing() -> Self {
+        Self {
+            inner: SlotInner::Reusing(None),
+        }
+    }
+
+    /// Puts `future` in the slot, dropping the one before.
+    pub fn put<F>(&mut self, future: F)
+    where
+        F: Future<Output = NodeResult> + Send + 'a,
+    {
+        match &mut self.inner {
+            SlotInner::Boxing(slot) => *slot = Some(Box::pin(future)),
+            SlotInner::Reusing(Some(slot)) => slot.set(future),
+            SlotInner::Reusing(slot) => *slot = Some(ReusableBoxFuture::new(future)),
+        }
+    }
+
+    /// Puts a future that is boxed already.
+    pub fn put_boxed(&mut self, future: NodeFuture<'a>) {
+        match &mut self.inner {
+            SlotInner::Boxing(slot) => *slot = Some(future),
+            SlotInner::Reusing(_) => self.put(future),
+        }
+    }
+
+    /// Whether no future was put in the slot.
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(
+            self.inner,
+            SlotInner::Boxing(None) | SlotInner::Reusing(None)
+        )
+    }
+
+    /// The future put in a boxing slot; for an empty slot, one that fails
+    /// saying that node `node` made no future.
+    pub fn into_boxed(self, node: &'static str) -> NodeFuture<'a> {
+        match self.inner {
+            SlotInner::Boxing(Some(future)) => future,
+            SlotInner::Reusing(Some(future)) => Box::pin(future),
+            SlotInner::Boxing(None) | SlotInner::Reusing(None) => {
+                Box::pin(std::future::ready(Err(no_future(node))))
+            }
+        }
+    }
+}
+
+/// The error of a node whose `invoke_in` put no future in its slot.
+pub(crate) fn no_future(node: &str) -> GraphError {
+    GraphError::Panic {
+        node: node.to_owned(),
+        message: "the node's `Node::invoke_in` put no future in its slot".to_owned(),
+    }
+}
+
+impl Future for NodeSlot<'_> {
+    type Output = NodeResult;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<NodeResult> {
+        match &mut self.inner {
+            SlotInner::Boxing(Some(future)) => future.as_mut().poll(cx),
+            SlotInner::Reusing(Some(future)) => future.poll(cx),
+            // The executor checks `is_empty` first, to name the node.
+            SlotInner::Boxing(None) | SlotInner::Reusing(None) => {
+                Poll::Ready(Err(no_future("(a node)")))
+            }
+        }
+    }
+}
 
 /// A node of a graph. Implemented by `#[node]` and `#[router]`; rarely by hand.
 ///
@@ -55,6 +157,14 @@ pub trait Node: Send + Sync + 'static {
     /// Binds the node's parameters from `ctx` and runs it.
     fn invoke(ctx: Context<'_>) -> NodeFuture<'_>;
 
+    /// [`invoke`](Node::invoke), with the future put in `slot` instead of a
+    /// box of its own: `#[node]` writes it so that a run's sequential steps
+    /// allocate nothing. The default puts `invoke`'s box there.
+    #[doc(hidden)]
+    fn invoke_in<'a>(ctx: Context<'a>, slot: &mut NodeSlot<'a>) {
+        slot.put_boxed(Self::invoke(ctx));
+    }
+
     /// The node as a value the builder takes.
     fn def() -> NodeDef
     where
@@ -83,6 +193,7 @@ pub struct ParamInfo {
 }
 
 type InvokeFn = for<'a> fn(Context<'a>) -> NodeFuture<'a>;
+type InvokeInFn = for<'a> fn(Context<'a>, &mut NodeSlot<'a>);
 
 /// A node as the graph stores it: its name, flags and entry point.
 ///
@@ -102,6 +213,8 @@ pub struct NodeDef {
     pub(crate) resources: &'static [ResourceInfo],
     pub(crate) takes_interrupt: bool,
     pub(crate) invoke: InvokeFn,
+    /// [`Node::invoke_in`]; `None` for a node built at run time.
+    pub(crate) invoke_in: Option<InvokeInFn>,
 }
 
 impl NodeDef {
@@ -120,6 +233,7 @@ impl NodeDef {
             resources: N::RESOURCES,
             takes_interrupt: N::TAKES_INTERRUPT,
             invoke: N::invoke,
+            invoke_in: Some(N::invoke_in),
         }
     }
 
@@ -176,6 +290,14 @@ impl NodeDef {
     /// Whether the node takes an [`Interrupt`].
     pub fn takes_interrupt(&self) -> bool {
         self.takes_interrupt
+    }
+
+    /// Puts the node's future for `ctx` in `slot`.
+    pub(crate) fn invoke_into<'a>(&self, ctx: Context<'a>, slot: &mut NodeSlot<'a>) {
+        match self.invoke_in {
+            Some(invoke_in) => invoke_in(ctx, slot),
+            None => slot.put_boxed((self.invoke)(ctx)),
+        }
     }
 
     pub(crate) fn reads(&self, key: &str) -> bool {
@@ -262,8 +384,10 @@ impl NodeRef for &String {
 /// Built by the executor; the code `#[node]` generates reads parameters from it.
 pub struct Context<'a> {
     pub(crate) node: &'a str,
-    pub(crate) state: &'a RunState,
-    pub(crate) upstream: Option<&'a Value>,
+    /// The path's state, shared with the path while the node runs (so that
+    /// the node's future borrows nothing from the run's position).
+    pub(crate) state: Arc<RunState>,
+    pub(crate) upstream: Option<Arc<Value>>,
     pub(crate) callback: Option<Callback>,
     pub(crate) shared: &'a State,
     pub(crate) resources: ResourceScope<'a>,
@@ -279,8 +403,8 @@ impl<'a> Context<'a> {
 
     /// The run-state value under `key`. `upstream` is the previous node's
     /// `{"node": name, "output": {..}}`.
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
-        match (key, self.upstream) {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match (key, &self.upstream) {
             ("upstream", Some(upstream)) => Some(upstream),
             _ => self.state.get(key),
         }

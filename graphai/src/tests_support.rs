@@ -63,5 +63,6 @@ pub(crate) fn dynamic_node(
         resources: &[],
         takes_interrupt: false,
         invoke,
+        invoke_in: None,
     }
 }

@@ -37,9 +37,12 @@ impl NodeFn {
             return quote!(#errors #func);
         }
         let items = self.common_items();
+        let (ctx, slot) = (ctx_ident(), slot_ident());
         let node_impl = self.node_impl(
             &[],
-            &quote!(::std::boxed::Box::pin(::core::future::pending())),
+            &quote!({
+                let _ = (#ctx, #slot);
+            }),
             &TokenStream::new(),
         );
         quote!(#errors #items #node_impl)
@@ -147,6 +150,7 @@ impl NodeFn {
         let is_stream = self.args.stream.is_some();
         let is_router = self.kind == Kind::Router;
         let ctx = ctx_ident();
+        let slot = slot_ident();
         let policy = self.policy();
         let interrupt = self
             .params
@@ -172,6 +176,15 @@ impl NodeFn {
                 #schema
 
                 fn invoke(#ctx: ::graphai::Context<'_>) -> ::graphai::NodeFuture<'_> {
+                    let mut #slot = ::graphai::__private::NodeSlot::boxing();
+                    <Self as ::graphai::Node>::invoke_in(#ctx, &mut #slot);
+                    #slot.into_boxed(<Self as ::graphai::Node>::NAME)
+                }
+
+                fn invoke_in<'__graphai_a>(
+                    #ctx: ::graphai::Context<'__graphai_a>,
+                    #slot: &mut ::graphai::__private::NodeSlot<'__graphai_a>,
+                ) {
                     #invoke_body
                 }
             }
@@ -302,8 +315,9 @@ impl NodeFn {
         let future = quote_spanned!(async_span=> Self::call(#(#all_vars),*));
         let call = quote!(__graphai_send(#future).await);
         let (output_helpers, finish) = self.output(&node, &ctx, &call);
+        let slot = slot_ident();
         let body = quote_spanned! {async_span=>
-            ::std::boxed::Box::pin(async move {
+            #slot.put(async move {
                 #bind
                 #(#injections)*
                 #finish
@@ -491,4 +505,9 @@ pub(crate) fn read_param(
 /// The `Context` parameter of `invoke`, invisible to the user's code.
 pub(crate) fn ctx_ident() -> Ident {
     Ident::new("__graphai_ctx", Span::mixed_site())
+}
+
+/// The `NodeSlot` parameter of a generated `invoke_in`.
+fn slot_ident() -> Ident {
+    Ident::new("__graphai_slot", Span::mixed_site())
 }

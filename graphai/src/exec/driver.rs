@@ -20,6 +20,7 @@ use super::position::{FrameId, PathId, Position, Status};
 use super::record::StepRecord;
 use crate::error::GraphError;
 use crate::interrupt::Interrupt;
+use crate::node::NodeSlot;
 use crate::run_state::RunState;
 
 /// One effect to run.
@@ -72,7 +73,8 @@ impl Work {
         }
     }
 
-    async fn run(self, env: &RunEnv<'_>) -> Done {
+    /// Runs the effect; a quick node's future goes in `slot`.
+    async fn run<'e>(self, env: &'e RunEnv<'_>, slot: &mut NodeSlot<'e>) -> Done {
         match self {
             Work::Node {
                 path,
@@ -83,23 +85,25 @@ impl Work {
                 upstream,
                 interrupt,
             } => {
+                // The path gets its state back unshared, to merge in place:
+                // a node's future lets go of it when it completes.
                 let outcome = if interrupt.is_none() && env.is_quick(node) {
-                    into_outcome(env.call_quick(node, &state, upstream.as_deref()).await)
+                    into_outcome(env.call_quick(node, state, upstream, slot).await)
                 } else {
                     // Retries, timeouts, markers, spans and interrupts: a
                     // bigger future, boxed so that the quick path stays small.
-                    Box::pin(full_call(
+                    let outcome = Box::pin(full_call(
                         env,
                         node,
                         step,
                         &state,
-                        upstream.as_deref(),
+                        upstream.as_ref(),
                         interrupt.as_ref(),
                     ))
-                    .await
+                    .await;
+                    drop(state);
+                    outcome
                 };
-                // The path gets its state back unshared, to merge in place.
-                drop(state);
                 Done::Node {
                     path,
                     ticket,
@@ -132,8 +136,8 @@ async fn full_call(
     env: &RunEnv<'_>,
     node: usize,
     step: usize,
-    state: &RunState,
-    upstream: Option<&Value>,
+    state: &Arc<RunState>,
+    upstream: Option<&Arc<Value>>,
     interrupt: Option<&Interrupt>,
 ) -> Outcome {
     let call = env.invoke(node, step, state, upstream, interrupt);
@@ -187,12 +191,15 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         let env = self.env;
         let mut running: FuturesUnordered<Slot<'e>> = FuturesUnordered::new();
         let mut live = 0usize;
+        // The steps awaited in place put their node futures here, reusing
+        // one allocation while the futures' sizes allow.
+        let mut slot = NodeSlot::reusing();
         loop {
             while let Some(work) = self.next_work(false)? {
                 if live == 0 && self.pos.ready.is_empty() && self.pos.edges.is_empty() {
                     // Nothing else can run meanwhile: await it in place,
                     // without a task of its own (a chain never allocates one).
-                    let done = work.run(env).await;
+                    let done = work.run(env, &mut slot).await;
                     let record = self.complete(done, journal.is_some())?;
                     if let (Some(record), Some(journal)) = (record, &mut journal) {
                         journal.step(record, &self.pos).await?;
@@ -202,7 +209,9 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 }
                 running.push(Slot {
                     ticket: work.ticket(),
-                    future: Some(Box::pin(work.run(env))),
+                    future: Some(Box::pin(async move {
+                        work.run(env, &mut NodeSlot::boxing()).await
+                    })),
                 });
                 live += 1;
             }

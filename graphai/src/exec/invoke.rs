@@ -3,7 +3,7 @@
 //! scheduler's one effect besides branch conditions.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use futures::FutureExt;
@@ -14,7 +14,7 @@ use super::RunConfig;
 use crate::callback::{Callback, GraphEvent};
 use crate::error::GraphError;
 use crate::interrupt::Interrupt;
-use crate::node::{Context, NodeDef};
+use crate::node::{Context, NodeDef, NodeResult, NodeSlot, no_future};
 use crate::resource::{ResourceScope, Resources};
 use crate::run_state::RunState;
 use crate::tables::Inner;
@@ -84,15 +84,17 @@ impl<'g> RunEnv<'g> {
             && !self.node_spans
     }
 
-    /// A node on the quick path: the node's own (boxed) future polled with
-    /// its panic caught, and nothing else, so the future a step awaits stays
-    /// small (a bigger one is copied about as it is set up).
-    pub(crate) async fn call_quick(
-        &self,
+    /// A node on the quick path: the node's own future, put in `slot` (a
+    /// run's sequential steps reuse one allocation), polled with its panic
+    /// caught, and nothing else, so the future a step awaits stays small (a
+    /// bigger one is copied about as it is set up).
+    pub(crate) async fn call_quick<'e>(
+        &'e self,
         node: usize,
-        state: &RunState,
-        upstream: Option<&Value>,
-    ) -> Result<Map<String, Value>, GraphError> {
+        state: Arc<RunState>,
+        upstream: Option<Arc<Value>>,
+        slot: &mut NodeSlot<'e>,
+    ) -> NodeResult {
         let def = self.def(node);
         let ctx = Context {
             node: def.name(),
@@ -103,7 +105,11 @@ impl<'g> RunEnv<'g> {
             resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
             interrupt: None,
         };
-        AssertUnwindSafe((def.invoke)(ctx))
+        def.invoke_into(ctx, slot);
+        if slot.is_empty() {
+            return Err(no_future(def.name()));
+        }
+        AssertUnwindSafe(slot)
             .catch_unwind()
             .await
             .map_err(|payload| GraphError::Panic {
@@ -117,8 +123,8 @@ impl<'g> RunEnv<'g> {
         &self,
         node: usize,
         step: usize,
-        state: &RunState,
-        upstream: Option<&Value>,
+        state: &Arc<RunState>,
+        upstream: Option<&Arc<Value>>,
         interrupt: Option<&Interrupt>,
     ) -> Result<Map<String, Value>, GraphError> {
         let def = self.def(node);
@@ -187,8 +193,8 @@ impl<'g> RunEnv<'g> {
     async fn attempt(
         &self,
         def: &'g NodeDef,
-        state: &RunState,
-        upstream: Option<&Value>,
+        state: &Arc<RunState>,
+        upstream: Option<&Arc<Value>>,
         interrupt: Option<&Interrupt>,
         span: &tracing::Span,
     ) -> Result<Map<String, Value>, GraphError> {
@@ -203,8 +209,8 @@ impl<'g> RunEnv<'g> {
         }
         let ctx = Context {
             node: name,
-            state,
-            upstream,
+            state: Arc::clone(state),
+            upstream: upstream.cloned(),
             callback: callback.clone(),
             shared: &self.graph.state,
             resources: ResourceScope::new(&self.graph.resources.shared, self.resources),

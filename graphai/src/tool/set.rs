@@ -200,10 +200,9 @@ impl ToolSet {
         tool: &ToolDef,
         arguments: Map<String, Value>,
     ) -> Result<Value, ToolError> {
-        let state = RunState::new(arguments);
         let ctx = Context {
             node: tool.name(),
-            state: &state,
+            state: std::sync::Arc::new(RunState::new(arguments)),
             upstream: None,
             callback: None,
             shared: &self.state,
