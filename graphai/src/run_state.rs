@@ -8,7 +8,18 @@
 
 use std::sync::Arc;
 
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
+
+/// A key two parallel branches wrote with different values.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Conflict {
+    pub(crate) key: String,
+    /// The branch that wrote it first (its index in the fan-out).
+    pub(crate) first: usize,
+    /// The branch declared later, whose value is kept.
+    pub(crate) second: usize,
+}
 
 /// One frozen layer of a run state, shared by the branches forked from it.
 pub(crate) type Layer = Arc<Map<String, Value>>;
@@ -46,6 +57,68 @@ impl RunState {
                 self.top.insert(key, value);
             }
         }
+    }
+
+    /// Merges what the branches of a fan-out wrote (`writes[i]`: branch
+    /// `i`'s layers, oldest first) into this state, in branch order, so the
+    /// branch declared later wins a key two of them wrote. Returns those keys
+    /// where the values differ.
+    ///
+    /// The fork froze this path's own writes, so the top holds only what the
+    /// branches merged: entries `starts[j]..starts[j + 1]` are the keys
+    /// branch `j` added first, and a key already there when branch `i`
+    /// writes it came from an earlier branch (or from branch `i` itself, in
+    /// an earlier layer).
+    pub(crate) fn merge_branches(&mut self, writes: Vec<Vec<Map<String, Value>>>) -> Vec<Conflict> {
+        let mut conflicts = Vec::new();
+        let total: usize = writes.iter().flatten().map(Map::len).sum();
+        let mut starts: Vec<usize> = Vec::with_capacity(writes.len());
+        for (i, layers) in writes.into_iter().enumerate() {
+            starts.push(self.top.len());
+            for layer in layers {
+                if self.top.is_empty() {
+                    // Room for every branch's keys at once: no regrowth.
+                    self.top = if layer.len() < total {
+                        let mut top = Map::with_capacity(total);
+                        top.extend(layer);
+                        top
+                    } else {
+                        layer
+                    };
+                    continue;
+                }
+                let mut differing = Vec::new();
+                for (key, value) in layer {
+                    match self.top.entry(key) {
+                        Entry::Vacant(entry) => {
+                            entry.insert(value);
+                        }
+                        Entry::Occupied(mut entry) => {
+                            if *entry.get() != value {
+                                differing.push(entry.key().clone());
+                            }
+                            entry.insert(value);
+                        }
+                    }
+                }
+                for key in differing {
+                    let Some(index) = self.top.keys().position(|k| *k == key) else {
+                        continue;
+                    };
+                    let first = starts
+                        .partition_point(|&start| start <= index)
+                        .saturating_sub(1);
+                    if first != i {
+                        conflicts.push(Conflict {
+                            key,
+                            first,
+                            second: i,
+                        });
+                    }
+                }
+            }
+        }
+        conflicts
     }
 
     /// Freezes this path's writes and returns `n` states that share them.
@@ -140,6 +213,30 @@ mod tests {
             state.merge(w);
         }
         assert_eq!(state.into_map(), map(json!({ "a": 1, "b": 2, "c": 3 })));
+    }
+
+    #[test]
+    fn branches_merge_in_order_and_report_differing_writes() {
+        let mut state = RunState::new(map(json!({ "input": 0 })));
+        let base = state.layers();
+        let mut branches = state.fork(3);
+        branches[0].merge(map(json!({ "a": 1, "same": true })));
+        branches[1].merge(map(json!({ "a": 2, "b": 1 })));
+        // Branch 2 writes in two layers (it forked again) and agrees on `same`.
+        branches[2].merge(map(json!({ "b": 1, "same": true })));
+        drop(branches[2].fork(1));
+        branches[2].merge(map(json!({ "a": 3, "c": 1 })));
+        let writes = branches.into_iter().map(|b| b.into_writes(base)).collect();
+        let conflicts = state.merge_branches(writes);
+        let found: Vec<_> = conflicts
+            .iter()
+            .map(|c| (c.key.as_str(), c.first, c.second))
+            .collect();
+        assert_eq!(found, vec![("a", 0, 1), ("a", 0, 2)]);
+        assert_eq!(
+            state.into_map(),
+            map(json!({ "input": 0, "a": 3, "same": true, "b": 1, "c": 1 }))
+        );
     }
 
     #[test]

@@ -17,7 +17,6 @@ use super::position::{
 use super::route::Chosen;
 use super::{BranchError, Ticket, trace};
 use crate::error::GraphError;
-use crate::run_state::RunState;
 
 /// A run's position and the rules that move it.
 pub(crate) struct Scheduler<'e, 'g> {
@@ -530,42 +529,16 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             path.upstream = upstream;
         }
         let state = Arc::make_mut(&mut path.state);
-        // The fork froze the path's own writes, so its top holds only what
-        // the branches merged: entries `starts[j]..starts[j + 1]` are the keys
-        // branch `j` added first. A key already there was written by an
-        // earlier branch (or by this one, in an earlier layer).
-        let mut starts: Vec<usize> = Vec::with_capacity(merged.len() + 1);
-        let written = |state: &RunState, starts: &[usize], key: &str| -> Option<usize> {
-            let index = state.parts().1.keys().position(|k| k == key)?;
-            Some(
-                starts
-                    .partition_point(|&start| start <= index)
-                    .saturating_sub(1),
-            )
-        };
-        for (i, writes) in merged.into_iter().enumerate() {
-            starts.push(state.parts().1.len());
-            for layer in writes {
-                for (key, value) in &layer {
-                    let Some(old) = state.parts().1.get(key) else {
-                        continue;
-                    };
-                    if old != value
-                        && let Some(j) = written(state, &starts, key)
-                        && j != i
-                    {
-                        tracing::warn!(
-                            parent: &env.span,
-                            key = key.as_str(),
-                            first = names(j),
-                            second = names(i),
-                            "parallel branches wrote different values to `{key}`; the branch declared later (`{}`) wins",
-                            names(i),
-                        );
-                    }
-                }
-                state.merge(layer);
-            }
+        for conflict in state.merge_branches(merged) {
+            let (first, second) = (names(conflict.first), names(conflict.second));
+            let key = conflict.key.as_str();
+            tracing::warn!(
+                parent: &env.span,
+                key,
+                first,
+                second,
+                "parallel branches wrote different values to `{key}`; the branch declared later (`{second}`) wins",
+            );
         }
         let ran = path.node;
         match join.or(fork.join) {
