@@ -487,6 +487,7 @@ async fn a_changed_graph_is_refused_with_what_changed() {
         .add_edge(steps::one, steps::two)
         .add_edge(steps::two, extra)
         .add_edge(extra, steps::three)
+        .interrupt_before(steps::three)
         .compile()
         .expect("compiles");
     let err = new.resume("shape").execute().await.expect_err("changed");
@@ -508,6 +509,27 @@ async fn a_changed_graph_is_refused_with_what_changed() {
             "thread `shape` was checkpointed by a different graph: node `extra` was added;"
         ),
         "{err}"
+    );
+
+    // The other way round: a thread of the bigger graph, resumed by the old one.
+    new.run(json!({ "n": 1 }))
+        .thread("shrunk")
+        .outcome()
+        .await
+        .expect("stops");
+    let err = old.resume("shrunk").execute().await.expect_err("changed");
+    let GraphError::GraphChanged { thread, changes } = &err else {
+        panic!("expected GraphChanged, got {err:?}");
+    };
+    assert_eq!(thread, "shrunk");
+    assert_eq!(
+        changes,
+        &[
+            "node `extra` was removed",
+            "edge `two` -> `three` (Regular) was added",
+            "edge `two` -> `extra` (Regular) was removed",
+            "edge `extra` -> `three` (Regular) was removed",
+        ]
     );
 }
 

@@ -417,3 +417,59 @@ async fn concurrent_runs_on_several_threads_keep_their_nodes_apart() {
     runs.dedup();
     assert_eq!(runs.len(), 4, "four runs, four run spans");
 }
+
+mod durable {
+    use super::*;
+
+    #[node(start)]
+    pub async fn t_first() -> Value {
+        json!({ "first": true })
+    }
+
+    #[node(end)]
+    pub async fn t_second() -> Value {
+        json!({ "second": true })
+    }
+}
+
+#[tokio::test]
+async fn a_durable_run_names_its_thread_in_each_run_span() {
+    use durable::*;
+    let capture = capture();
+    let store = std::sync::Arc::new(graphai::checkpoint::MemoryStore::new());
+    let graph = Graph::new()
+        .checkpointer(store)
+        .add_node(t_first)
+        .add_node(t_second)
+        .add_edge(t_first, t_second)
+        .interrupt_before(t_second)
+        .compile()
+        .expect("compiles");
+    let stopped = graph
+        .run(json!({}))
+        .thread("traced-thread")
+        .outcome()
+        .await
+        .expect("runs");
+    assert!(stopped.is_interrupted(), "{stopped:?}");
+    graph
+        .resume("traced-thread")
+        .execute()
+        .await
+        .expect("resumes");
+
+    let of_thread = |outcome: &'static str| {
+        move |run: &capture::SeenSpan, _: &[capture::SeenSpan]| {
+            run.fields.get("thread").map(String::as_str) == Some("traced-thread")
+                && run.fields.get("outcome").map(String::as_str) == Some(outcome)
+        }
+    };
+    let first = capture.trace(of_thread("interrupted"));
+    assert_eq!(first.run.fields["steps"], "1", "{:?}", first.run);
+    assert_eq!(first.only("t_first").fields["outcome"], "ok");
+    assert!(first.attempts("t_second").is_empty(), "stopped before it");
+    let second = capture.trace(of_thread("ok"));
+    assert_eq!(second.only("t_second").fields["outcome"], "ok");
+    assert!(second.attempts("t_first").is_empty(), "not run again");
+    assert_ne!(first.run.fields["run"], second.run.fields["run"]);
+}

@@ -37,9 +37,7 @@ impl MemoryStore {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, MemThread>> {
         // No code path panics while holding the lock, so a poisoned map is still whole.
-        self.threads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock(&self.threads)
     }
 
     fn put_now(

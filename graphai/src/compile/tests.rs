@@ -186,6 +186,75 @@ fn defect_6_a_10_000_node_chain_compiles_and_runs_on_a_2_mib_stack() {
     assert_eq!(ran.expect("runs"), json!(LEN));
 }
 
+/// Laps of defect 6's router loop: a router and a step each, a million steps.
+const LAPS: i64 = 500_000;
+
+test_node!(
+    lap_start {
+        start: true,
+        end: false,
+        router: false
+    } | _ctx
+        | Ok(obj(json!({ "laps": 0 })))
+);
+test_node!(
+    lap {
+        start: false,
+        end: false,
+        router: true
+    } | ctx
+        | Ok(obj(
+            json!({ "choice": if count(&ctx, "laps") < LAPS { "tick" } else { "lap_end" } })
+        ))
+);
+test_node!(
+    tick {
+        start: false,
+        end: false,
+        router: false
+    } | ctx
+        | Ok(obj(json!({ "laps": count(&ctx, "laps") + 1 })))
+);
+test_node!(
+    lap_end {
+        start: false,
+        end: true,
+        router: false
+    } | _ctx
+        | Ok(obj(json!({ "done": true })))
+);
+
+#[test]
+fn defect_6_a_1_000_000_step_router_loop_runs_on_a_2_mib_stack() {
+    let steps = 2 * LAPS as usize + 3;
+    let run = move || {
+        let graph = Graph::new()
+            .max_steps(steps + 1)
+            .add_node(lap_start)
+            .add_node(lap)
+            .add_node(tick)
+            .add_node(lap_end)
+            .add_edge(lap_start, lap)
+            .add_router([tick], lap, [tick, lap_end])
+            .compile()
+            .expect("compiles");
+        runtime().block_on(graph.execute_detailed(json!({})))
+    };
+    let ran = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(run)
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow")
+        .expect("runs");
+    assert_eq!(ran.state["laps"], json!(LAPS));
+    assert_eq!(ran.state["done"], json!(true));
+    assert_eq!(
+        ran.steps, steps,
+        "start, a router and a step per lap, the last router, the end"
+    );
+}
+
 #[test]
 fn defect_11_a_join_without_a_fan_out_before_it_does_not_compile() {
     let found = problems(
