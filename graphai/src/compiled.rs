@@ -1,5 +1,6 @@
 //! [`CompiledGraph`]: a graph that passed every check, and the ways to run it.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -34,8 +35,11 @@ impl CompiledGraph {
     /// A [`GraphError`] naming the node that failed: missing or mistyped
     /// parameters, a node's own error, a panic, a bad router choice, or
     /// [`GraphError::MaxSteps`].
-    pub async fn execute(&self, input: impl Into<Value>) -> Result<Map<String, Value>, GraphError> {
-        self.run(input).execute().await
+    pub fn execute(
+        &self,
+        input: impl Into<Value>,
+    ) -> impl Future<Output = Result<Map<String, Value>, GraphError>> + '_ {
+        self.run(input).execute()
     }
 
     /// A run with options: a callback, a step limit, and the choice of
@@ -50,8 +54,11 @@ impl CompiledGraph {
     ///
     /// # Errors
     /// As `execute`.
-    pub async fn execute_detailed(&self, input: impl Into<Value>) -> Result<RunOutput, GraphError> {
-        self.run(input).detailed().await
+    pub fn execute_detailed(
+        &self,
+        input: impl Into<Value>,
+    ) -> impl Future<Output = Result<RunOutput, GraphError>> + '_ {
+        self.run(input).detailed()
     }
 
     /// Runs the graph, streaming through `callback`: start and end markers
@@ -62,12 +69,12 @@ impl CompiledGraph {
     ///
     /// # Errors
     /// As `execute`.
-    pub async fn execute_with(
-        &self,
+    pub fn execute_with<'a>(
+        &'a self,
         input: impl Into<Value>,
-        callback: &Callback,
-    ) -> Result<Map<String, Value>, GraphError> {
-        self.run(input).callback(callback).execute().await
+        callback: &'a Callback,
+    ) -> impl Future<Output = Result<Map<String, Value>, GraphError>> + 'a {
+        self.run(input).callback(callback).execute()
     }
 
     /// Runs the graph once per input, at most `concurrency` at once, and

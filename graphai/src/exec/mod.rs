@@ -160,13 +160,10 @@ pub(crate) async fn drive<'e>(
         span.record("thread", thread.as_str());
     }
     let started = (!span.is_disabled()).then(Instant::now);
-    // Wrapped only for a subscriber: `Instrumented` around the scheduler's
-    // (large) future would move it once more per run, with no subscriber too.
-    let result = if started.is_some() {
-        scheduler.drive(journal).instrument(span.clone()).await
-    } else {
-        scheduler.drive(journal).await
-    };
+    // One future, instrumented also when no subscriber takes the span (then
+    // entering it costs a check per poll): one future per case would each
+    // take room in this one.
+    let result = scheduler.drive(journal).instrument(span.clone()).await;
     let steps = scheduler.pos.steps_taken;
     let outcome = match (&result, &scheduler.interrupted) {
         (Err(_), _) => "error",
@@ -202,8 +199,11 @@ pub(crate) async fn drive<'e>(
             if let Some(thread) = &scheduler.thread {
                 event = event.with_param("thread", thread.as_str());
             }
-            // A consumer that left does not change how the run ended.
-            let _ = callback.emit(event).await;
+            // A consumer that left does not change how the run ended. Boxed
+            // (in a statement of its own): a rare send that would otherwise
+            // take room in every run's future.
+            let emit = Box::pin(callback.emit(event));
+            let _ = emit.await;
         }
         return Ok(Ended::Interrupted { interruption });
     }
@@ -219,40 +219,44 @@ pub(crate) async fn drive<'e>(
     }))
 }
 
-/// Runs `run` streaming through `callback`, which is closed when the run
-/// ends, also when it fails (after an error event) or is cancelled.
+/// Runs `run` streaming through `callback`, when there is one: it is closed
+/// when the run ends, also when it fails (after an error event) or is
+/// cancelled. One future for both cases: two (one per case) would each take
+/// room in the caller's future.
+///
+/// `run` comes pinned by the caller: a future taken by value would be moved
+/// into this one's state, and take room twice in the caller's.
 pub(crate) async fn streaming<T>(
-    callback: &Callback,
-    run: impl std::future::Future<Output = Result<T, GraphError>>,
+    callback: Option<&Callback>,
+    run: std::pin::Pin<&mut impl std::future::Future<Output = Result<T, GraphError>>>,
 ) -> Result<T, GraphError> {
-    let mut guard = CloseOnDrop {
-        callback,
-        armed: true,
-    };
+    let mut guard = CloseOnDrop { callback };
     let result = run.await;
-    guard.armed = false;
-    if let Err(error) = &result {
-        callback.send_error(error, error.node());
+    guard.callback = None;
+    if let Some(callback) = callback {
+        if let Err(error) = &result {
+            callback.send_error(error, error.node());
+        }
+        callback.close().await;
     }
-    callback.close().await;
     result
 }
 
 /// Closes a run's callback if the run's future is dropped before it ends, so
 /// the consumer sees why its stream stopped instead of waiting forever.
 struct CloseOnDrop<'a> {
-    callback: &'a Callback,
-    armed: bool,
+    /// The callback to close; `None` once the run ended.
+    callback: Option<&'a Callback>,
 }
 
 impl Drop for CloseOnDrop<'_> {
     fn drop(&mut self) {
-        if self.armed {
-            self.callback.send_error_text(
+        if let Some(callback) = self.callback {
+            callback.send_error_text(
                 "run cancelled: the future running the graph was dropped before the run ended",
                 None,
             );
-            self.callback.close_now();
+            callback.close_now();
         }
     }
 }

@@ -2,11 +2,13 @@
 //! three ways to end: the final state, everything the run produced, or a
 //! stream of its events.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::Stream;
 use futures::future::BoxFuture;
+use futures::future::FutureExt;
 use serde_json::{Map, Value};
 
 use super::{RunConfig, RunOutput, run, streaming};
@@ -151,8 +153,11 @@ impl<'a> RunOptions<'a> {
     ///
     /// # Errors
     /// A [`GraphError`] naming the node that failed.
-    pub async fn execute(self) -> Result<Map<String, Value>, GraphError> {
-        self.detailed().await.map(|output| output.state)
+    pub fn execute(self) -> impl Future<Output = Result<Map<String, Value>, GraphError>> + 'a {
+        // A plain fn over the inner future (not an `async fn`, which would
+        // keep `self` in its state beside the inner future's own copy).
+        self.detailed()
+            .map(|result| result.map(|output| output.state))
     }
 
     /// Runs the graph and returns everything the run produced: the state, the
@@ -160,8 +165,8 @@ impl<'a> RunOptions<'a> {
     ///
     /// # Errors
     /// As [`execute`](Self::execute).
-    pub async fn detailed(self) -> Result<RunOutput, GraphError> {
-        match self.outcome().await? {
+    pub fn detailed(self) -> impl Future<Output = Result<RunOutput, GraphError>> + 'a {
+        self.outcome().map(|outcome| match outcome? {
             RunOutcome::Finished(output) => Ok(output),
             RunOutcome::Interrupted {
                 thread,
@@ -173,7 +178,7 @@ impl<'a> RunOptions<'a> {
                 node,
                 payload,
             }),
-        }
+        })
     }
 
     /// Runs the graph and says how the run ended: finished, or interrupted
@@ -185,11 +190,8 @@ impl<'a> RunOptions<'a> {
     /// changed graph, a store that fails or a checkpoint that cannot be read.
     pub async fn outcome(self) -> Result<RunOutcome, GraphError> {
         let callback = self.callback;
-        let run = self.go(callback);
-        match callback {
-            Some(callback) => streaming(callback, run).await,
-            None => run.await,
-        }
+        let run = std::pin::pin!(self.go(callback));
+        streaming(callback, run).await
     }
 
     /// The run itself, streaming through `callback` (the caller closes it).
@@ -218,7 +220,12 @@ impl<'a> RunOptions<'a> {
             },
             Mode::Fork { checkpoint } => Start::Fork { checkpoint },
         };
-        run_thread(graph, thread, start, config).await
+        // Boxed: a thread's run (store calls, replay) is a big future, and
+        // inline it would make every plain run's future as big. (Boxed in a
+        // statement of its own: a temporary of the awaiting statement would
+        // still take its room here.)
+        let thread_run = Box::pin(run_thread(graph, thread, start, config));
+        thread_run.await
     }
 
     /// Runs the graph as a stream of its events, the run's result last.
@@ -241,7 +248,8 @@ impl<'a> RunOptions<'a> {
         };
         let run = Box::pin(async move {
             let callback = callback;
-            let outcome = streaming(&callback, self.go(Some(&callback))).await;
+            let run = std::pin::pin!(self.go(Some(&callback)));
+            let outcome = streaming(Some(&callback), run).await;
             match outcome? {
                 RunOutcome::Finished(output) => Ok(output),
                 RunOutcome::Interrupted {
