@@ -201,3 +201,125 @@ fn execute_many_works_outside_a_tokio_runtime() {
         futures::executor::block_on(graph.execute_many([json!({ "n": 1 }), json!({ "n": 2 })], 2));
     assert_eq!(results[1].as_ref().expect("runs")["double"], 4);
 }
+
+mod streamed {
+    use graphai::{Callback, Value, json, node};
+
+    #[node(start, stream)]
+    pub async fn speak(words: Vec<String>, callback: Callback) -> graphai::Result<Value> {
+        for word in &words {
+            callback.acall(word.as_str()).await?;
+        }
+        Ok(json!({ "spoken": words.len() }))
+    }
+
+    #[node(end)]
+    pub async fn check(spoken: i64) -> graphai::Result<Value> {
+        if spoken == 0 {
+            return Err("nothing was said".into());
+        }
+        Ok(json!({ "checked": true }))
+    }
+}
+
+#[tokio::test]
+async fn a_streamed_run_gives_its_events_then_its_result_last() {
+    use futures::StreamExt;
+    use graphai::{EventType, StreamItem};
+    let graph = Graph::new()
+        .add_node(streamed::speak)
+        .add_node(streamed::check)
+        .add_edge(streamed::speak, streamed::check)
+        .compile()
+        .expect("compiles");
+
+    let items: Vec<StreamItem> = graph
+        .run(json!({ "words": ["one", "two"] }))
+        .stream()
+        .collect()
+        .await;
+    let kinds: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            StreamItem::Event(event) => event.r#type.as_str().to_owned(),
+            StreamItem::Finished(_) => "finished".to_owned(),
+            _ => "other".to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "start_node",
+            "callback",
+            "callback",
+            "end_node",
+            "end",
+            "finished"
+        ]
+    );
+    let tokens: Vec<&str> = items.iter().filter_map(StreamItem::token).collect();
+    assert_eq!(tokens, ["speak", "one", "two", "speak"]);
+    let Some(StreamItem::Finished(Ok(output))) = items.last() else {
+        panic!("the result comes last: {items:?}");
+    };
+    assert_eq!(output.state["checked"], true);
+
+    // A failed run: an error event before the end, and the error last.
+    let items: Vec<StreamItem> = graph.run(json!({ "words": [] })).stream().collect().await;
+    let error_event = items.iter().find_map(|item| match item {
+        StreamItem::Event(event) if event.r#type == EventType::Error => Some(event),
+        _ => None,
+    });
+    assert!(error_event.is_some(), "{items:?}");
+    let Some(StreamItem::Finished(Err(error))) = items.last() else {
+        panic!("the error comes last: {items:?}");
+    };
+    assert!(error.to_string().contains("check"), "{error}");
+}
+
+#[tokio::test]
+async fn dropping_a_run_stream_cancels_the_run() {
+    use futures::StreamExt;
+    static DROPPED: AtomicBool = AtomicBool::new(false);
+
+    /// Says when the node's future is dropped (cancelled, here).
+    struct Guard;
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            DROPPED.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[node(start, end, stream)]
+    async fn talks_forever(callback: graphai::Callback) -> graphai::Result<Value> {
+        let _guard = Guard;
+        callback.acall("first").await?;
+        std::future::pending::<()>().await;
+        Ok(json!({}))
+    }
+
+    let graph = Graph::new()
+        .add_node(talks_forever)
+        .compile()
+        .expect("compiles");
+    let mut stream = graph.run(json!({})).stream();
+    let mut seen = Vec::new();
+    while let Some(item) = stream.next().await {
+        let token = item.token().map(str::to_owned);
+        let first = token.as_deref() == Some("first");
+        seen.push(token);
+        if first {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        [Some("talks_forever".to_owned()), Some("first".to_owned())]
+    );
+    assert!(!DROPPED.load(Ordering::SeqCst), "the node is still running");
+    drop(stream);
+    assert!(
+        DROPPED.load(Ordering::SeqCst),
+        "dropping the stream dropped the node's future"
+    );
+}
