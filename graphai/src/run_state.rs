@@ -11,6 +11,21 @@ use std::sync::Arc;
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
+/// What one parallel branch wrote: the layers it froze (it forked again),
+/// oldest first, then its own top.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Writes {
+    pub(crate) frozen: Vec<Map<String, Value>>,
+    pub(crate) top: Map<String, Value>,
+}
+
+impl Writes {
+    /// How many keys it wrote, counting a key once per layer.
+    fn len(&self) -> usize {
+        self.frozen.iter().map(Map::len).sum::<usize>() + self.top.len()
+    }
+}
+
 /// A key two parallel branches wrote with different values.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Conflict {
@@ -24,10 +39,55 @@ pub(crate) struct Conflict {
 /// One frozen layer of a run state, shared by the branches forked from it.
 pub(crate) type Layer = Arc<Map<String, Value>>;
 
+/// The frozen layers of a state, oldest first: one shared list, so the
+/// branches of a fan-out share it without a copy each (`None` when empty,
+/// which allocates nothing).
+#[derive(Debug, Default, Clone)]
+struct Frozen(Option<Arc<[Layer]>>);
+
+impl Frozen {
+    fn from_vec(layers: Vec<Layer>) -> Self {
+        Self((!layers.is_empty()).then(|| layers.into()))
+    }
+
+    fn as_slice(&self) -> &[Layer] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+
+    /// Adds `writes` as the newest layer; into the newest layer itself when
+    /// nothing else holds it (earlier branches are done), so repeated forks
+    /// do not stack layers.
+    fn freeze(&mut self, writes: Map<String, Value>) {
+        if let Some(layer) = self
+            .0
+            .as_mut()
+            .and_then(Arc::get_mut)
+            .and_then(|layers| layers.last_mut())
+            .and_then(Arc::get_mut)
+        {
+            layer.extend(writes);
+            return;
+        }
+        let mut layers = self.as_slice().to_vec();
+        layers.push(Arc::new(writes));
+        *self = Self::from_vec(layers);
+    }
+
+    /// The layers from index `from` on, owned: copied only where another
+    /// state still holds them.
+    fn into_owned(self, from: usize) -> impl Iterator<Item = Map<String, Value>> {
+        let layers: Vec<Layer> = self.as_slice().get(from..).unwrap_or(&[]).to_vec();
+        drop(self);
+        layers
+            .into_iter()
+            .map(|layer| Arc::try_unwrap(layer).unwrap_or_else(|shared| (*shared).clone()))
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RunState {
     /// Shared layers, oldest first. Lookups go newest first.
-    frozen: Vec<Arc<Map<String, Value>>>,
+    frozen: Frozen,
     /// What this path wrote since the last fork.
     top: Map<String, Value>,
 }
@@ -35,15 +95,16 @@ pub(crate) struct RunState {
 impl RunState {
     pub(crate) fn new(input: Map<String, Value>) -> Self {
         Self {
-            frozen: Vec::new(),
+            frozen: Frozen::default(),
             top: input,
         }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {
-        self.top
-            .get(key)
-            .or_else(|| self.frozen.iter().rev().find_map(|layer| layer.get(key)))
+        self.top.get(key).or_else(|| {
+            let layers = self.frozen.as_slice();
+            layers.iter().rev().find_map(|layer| layer.get(key))
+        })
     }
 
     /// Merges a node's output: later keys win.
@@ -69,13 +130,13 @@ impl RunState {
     /// branch `j` added first, and a key already there when branch `i`
     /// writes it came from an earlier branch (or from branch `i` itself, in
     /// an earlier layer).
-    pub(crate) fn merge_branches(&mut self, writes: Vec<Vec<Map<String, Value>>>) -> Vec<Conflict> {
+    pub(crate) fn merge_branches(&mut self, writes: Vec<Writes>) -> Vec<Conflict> {
         let mut conflicts = Vec::new();
-        let total: usize = writes.iter().flatten().map(Map::len).sum();
+        let total: usize = writes.iter().map(Writes::len).sum();
         let mut starts: Vec<usize> = Vec::with_capacity(writes.len());
-        for (i, layers) in writes.into_iter().enumerate() {
+        for (i, branch) in writes.into_iter().enumerate() {
             starts.push(self.top.len());
-            for layer in layers {
+            for layer in branch.frozen.into_iter().chain(std::iter::once(branch.top)) {
                 if self.top.is_empty() {
                     // Room for every branch's keys at once: no regrowth.
                     self.top = if layer.len() < total {
@@ -125,12 +186,7 @@ impl RunState {
     pub(crate) fn fork(&mut self, n: usize) -> Vec<RunState> {
         if !self.top.is_empty() {
             let writes = std::mem::take(&mut self.top);
-            // The newest layer is ours alone once earlier branches are done:
-            // extend it instead of stacking layers in a loop.
-            match self.frozen.last_mut().and_then(Arc::get_mut) {
-                Some(layer) => layer.extend(writes),
-                None => self.frozen.push(Arc::new(writes)),
-            }
+            self.frozen.freeze(writes);
         }
         (0..n)
             .map(|_| RunState {
@@ -140,45 +196,47 @@ impl RunState {
             .collect()
     }
 
-    /// What a branch forked from a state with `base_layers` frozen layers wrote,
-    /// oldest first, consuming the branch.
-    pub(crate) fn into_writes(self, base_layers: usize) -> Vec<Map<String, Value>> {
-        let mut writes: Vec<Map<String, Value>> = self
-            .frozen
-            .into_iter()
-            .skip(base_layers)
-            .map(|layer| Arc::try_unwrap(layer).unwrap_or_else(|shared| (*shared).clone()))
-            .collect();
-        writes.push(self.top);
-        writes
+    /// What a branch forked from a state with `base_layers` frozen layers
+    /// wrote, consuming the branch: the layers it froze since, oldest first
+    /// (most often none, which allocates nothing), and its own top.
+    pub(crate) fn into_writes(self, base_layers: usize) -> Writes {
+        let frozen = if self.frozen.as_slice().len() > base_layers {
+            self.frozen.into_owned(base_layers).collect()
+        } else {
+            Vec::new()
+        };
+        Writes {
+            frozen,
+            top: self.top,
+        }
     }
 
     pub(crate) fn layers(&self) -> usize {
-        self.frozen.len()
+        self.frozen.as_slice().len()
     }
 
     /// The shared layers, oldest first, and this path's own writes.
     pub(crate) fn parts(&self) -> (&[Layer], &Map<String, Value>) {
-        (&self.frozen, &self.top)
+        (self.frozen.as_slice(), &self.top)
     }
 
     /// A state made of `frozen` shared layers and `top`.
     pub(crate) fn from_parts(frozen: Vec<Layer>, top: Map<String, Value>) -> Self {
-        Self { frozen, top }
+        Self {
+            frozen: Frozen::from_vec(frozen),
+            top,
+        }
     }
 
     /// The whole state as one map. Copies nothing that no other branch holds.
     pub(crate) fn into_map(self) -> Map<String, Value> {
-        let mut layers = self.frozen.into_iter();
-        let mut map = match layers.next() {
-            Some(first) => Arc::try_unwrap(first).unwrap_or_else(|shared| (*shared).clone()),
-            None => return self.top,
-        };
+        if self.frozen.0.is_none() {
+            return self.top;
+        }
+        let mut layers = self.frozen.into_owned(0);
+        let mut map = layers.next().unwrap_or_default();
         for layer in layers {
-            match Arc::try_unwrap(layer) {
-                Ok(owned) => map.extend(owned),
-                Err(shared) => map.extend(shared.iter().map(|(k, v)| (k.clone(), v.clone()))),
-            }
+            map.extend(layer);
         }
         map.extend(self.top);
         map
@@ -208,9 +266,16 @@ mod tests {
         assert_eq!(branches[1].get("c"), None);
         let base = state.layers();
         let writes: Vec<_> = branches.into_iter().map(|b| b.into_writes(base)).collect();
-        assert_eq!(writes[0], vec![map(json!({ "c": 3 }))]);
-        for w in writes.into_iter().flatten() {
-            state.merge(w);
+        assert_eq!(
+            writes[0],
+            Writes {
+                frozen: Vec::new(),
+                top: map(json!({ "c": 3 }))
+            }
+        );
+        for w in writes {
+            w.frozen.into_iter().for_each(|layer| state.merge(layer));
+            state.merge(w.top);
         }
         assert_eq!(state.into_map(), map(json!({ "a": 1, "b": 2, "c": 3 })));
     }
@@ -256,12 +321,17 @@ mod tests {
     fn branches_share_the_frozen_state_instead_of_copying_it() {
         let mut state = RunState::new(map(json!({ "big": "x".repeat(1000) })));
         let branches = state.fork(3);
+        let shared = state.frozen.0.as_ref().expect("a frozen layer");
         for branch in &branches {
-            assert_eq!(branch.frozen.len(), 1);
-            assert!(Arc::ptr_eq(&branch.frozen[0], &state.frozen[0]));
+            assert_eq!(branch.layers(), 1);
+            let list = branch.frozen.0.as_ref().expect("the same layer");
+            assert!(
+                Arc::ptr_eq(list, shared),
+                "one list of layers, not a copy each"
+            );
             assert!(branch.top.is_empty());
         }
-        assert_eq!(Arc::strong_count(&state.frozen[0]), 4);
+        assert_eq!(Arc::strong_count(shared), 4);
     }
 
     #[test]

@@ -437,6 +437,9 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             }),
         });
         self.pos.paths[id].status = Status::Suspended(frame);
+        // Room for every branch at once, not a regrowth per few branches.
+        self.pos.paths.reserve(nodes.len());
+        self.pos.ready.reserve(nodes.len());
         for (index, (&node, state)) in nodes.iter().zip(states).enumerate() {
             let child = self.pos.paths.insert(Path {
                 node,

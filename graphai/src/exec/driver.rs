@@ -161,20 +161,32 @@ fn into_outcome(result: Result<Map<String, Value>, GraphError>) -> Outcome {
     }
 }
 
-/// A running effect; `future` is dropped when its path is cancelled.
-struct Slot<'a> {
-    ticket: Ticket,
-    future: Option<BoxFuture<'a, Done>>,
+pin_project_lite::pin_project! {
+    /// A running effect, held inline by the set of running effects (no box
+    /// of its own); `future` is dropped when its path is cancelled.
+    struct Slot<F> {
+        ticket: Ticket,
+        #[pin]
+        future: Option<F>,
+    }
 }
 
-impl Future for Slot<'_> {
+impl<F: Future<Output = Done>> Future for Slot<F> {
     type Output = Option<Done>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Done>> {
-        match &mut self.future {
-            Some(future) => future.as_mut().poll(cx).map(Some),
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Done>> {
+        match self.project().future.as_pin_mut() {
+            Some(future) => future.poll(cx).map(Some),
             None => Poll::Ready(None),
         }
+    }
+}
+
+/// An effect that runs beside others: its node future gets a box of its own.
+fn running<'e>(work: Work, env: &'e RunEnv<'_>) -> Slot<impl Future<Output = Done> + 'e> {
+    Slot {
+        ticket: work.ticket(),
+        future: Some(async move { work.run(env, &mut NodeSlot::boxing()).await }),
     }
 }
 
@@ -189,7 +201,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         mut journal: Option<&mut (dyn Journal + 'e)>,
     ) -> Result<(), GraphError> {
         let env = self.env;
-        let mut running: FuturesUnordered<Slot<'e>> = FuturesUnordered::new();
+        let mut effects = FuturesUnordered::new();
         let mut live = 0usize;
         // The steps awaited in place put their node futures here, reusing
         // one allocation while the futures' sizes allow.
@@ -207,12 +219,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                     self.cancelled.clear();
                     continue;
                 }
-                running.push(Slot {
-                    ticket: work.ticket(),
-                    future: Some(Box::pin(async move {
-                        work.run(env, &mut NodeSlot::boxing()).await
-                    })),
-                });
+                effects.push(running(work, env));
                 live += 1;
             }
             if live == 0 {
@@ -221,16 +228,17 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 }
                 return Ok(());
             }
-            if let Some(Some(done)) = running.next().await {
+            if let Some(Some(done)) = effects.next().await {
                 live -= 1;
                 let record = self.complete(done, journal.is_some())?;
                 if let (Some(record), Some(journal)) = (record, &mut journal) {
                     journal.step(record, &self.pos).await?;
                 }
                 if !self.cancelled.is_empty() {
-                    for slot in running.iter_mut() {
-                        if slot.future.is_some() && self.cancelled.contains(&slot.ticket) {
-                            slot.future = None;
+                    for slot in Pin::new(&mut effects).iter_pin_mut() {
+                        let mut slot = slot.project();
+                        if slot.future.is_some() && self.cancelled.contains(slot.ticket) {
+                            slot.future.set(None);
                             live -= 1;
                         }
                     }

@@ -246,6 +246,12 @@ impl<T> Arena<T> {
         }
     }
 
+    /// Makes room for `additional` more values at once.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.slots
+            .reserve(additional.saturating_sub(self.free.len()));
+    }
+
     /// Puts `value` at `index`, which must be free or past the end (restoring a saved position).
     pub(crate) fn insert_at(&mut self, index: usize, value: T) {
         if index >= self.slots.len() {
