@@ -115,6 +115,16 @@ fn run_and_compare(
                 &errors,
                 "branch errors (left: interpreter, right: executor)"
             );
+            // The steps taken: every node call the run made, on every path
+            // (known when timing left no node's count uncertain).
+            if !expected.uncertain.contains(&true) {
+                let calls: u32 = expected.counts.iter().sum();
+                prop_assert_eq!(
+                    calls as usize,
+                    output.steps,
+                    "steps taken (left: interpreter's node calls, right: executor)"
+                );
+            }
         }
         (Err(error), Err(actual)) => {
             let summary = summarize(&actual, live);
