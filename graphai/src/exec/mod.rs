@@ -1,9 +1,11 @@
 //! Running a [`CompiledGraph`](crate::CompiledGraph): one scheduler loop over a
-//! run's position (`position.rs`), the rules that move it (`advance.rs`), the
-//! node calls (`invoke.rs`) and the loop itself (`driver.rs`).
+//! run's position (`position.rs`), the rules that move it (`advance.rs`, and
+//! `edges.rs` for branch edges), the node calls (`invoke.rs`) and the loop
+//! itself (`driver.rs`).
 
 mod advance;
 mod driver;
+mod edges;
 mod invoke;
 mod many;
 mod options;

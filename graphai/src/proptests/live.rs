@@ -7,12 +7,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::desc::{Behaviour, Call, Delay, GraphDesc, Ix};
+use crate::sync::lock;
 use crate::tests_support::dynamic_node;
 use crate::{Branch, CompiledGraph, Context, Graph, GraphError, NodeFuture};
 
@@ -37,12 +38,6 @@ struct Case {
 
 static REGISTRY: LazyLock<Mutex<HashMap<String, Arc<Live>>>> = LazyLock::new(Default::default);
 static CASES: AtomicU64 = AtomicU64::new(0);
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// The one entry point of every generated node.
 fn invoke(ctx: Context<'_>) -> NodeFuture<'_> {
