@@ -460,6 +460,19 @@ async fn an_edit_reaches_a_waiting_run() {
     assert_eq!(done["n"], 53);
 }
 
+/// The changes a `GraphChanged` error of thread `thread` lists.
+fn changes_of<'e>(err: &'e GraphError, thread: &str) -> &'e [String] {
+    let GraphError::GraphChanged {
+        thread: named,
+        changes,
+    } = err
+    else {
+        panic!("expected GraphChanged, got {err:?}");
+    };
+    assert_eq!(named, thread);
+    changes
+}
+
 #[tokio::test]
 async fn a_changed_graph_is_refused_with_what_changed() {
     let store = Arc::new(MemoryStore::new());
@@ -491,13 +504,9 @@ async fn a_changed_graph_is_refused_with_what_changed() {
         .compile()
         .expect("compiles");
     let err = new.resume("shape").execute().await.expect_err("changed");
-    let GraphError::GraphChanged { thread, changes } = &err else {
-        panic!("expected GraphChanged, got {err:?}");
-    };
-    assert_eq!(thread, "shape");
     assert_eq!(
-        changes,
-        &[
+        changes_of(&err, "shape"),
+        [
             "node `extra` was added",
             "edge `two` -> `extra` (Regular) was added",
             "edge `extra` -> `three` (Regular) was added",
@@ -518,13 +527,9 @@ async fn a_changed_graph_is_refused_with_what_changed() {
         .await
         .expect("stops");
     let err = old.resume("shrunk").execute().await.expect_err("changed");
-    let GraphError::GraphChanged { thread, changes } = &err else {
-        panic!("expected GraphChanged, got {err:?}");
-    };
-    assert_eq!(thread, "shrunk");
     assert_eq!(
-        changes,
-        &[
+        changes_of(&err, "shrunk"),
+        [
             "node `extra` was removed",
             "edge `two` -> `three` (Regular) was added",
             "edge `two` -> `extra` (Regular) was removed",

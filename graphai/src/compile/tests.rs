@@ -177,13 +177,17 @@ fn defect_6_a_10_000_node_chain_compiles_and_runs_on_a_2_mib_stack() {
             .block_on(graph.execute(json!({})))
             .map(|result| result["n"].clone())
     };
-    let ran = std::thread::Builder::new()
+    assert_eq!(on_a_2_mib_stack(run).expect("runs"), json!(LEN));
+}
+
+/// Runs `run` on a thread with a 2 MiB stack (a tokio worker's default).
+fn on_a_2_mib_stack<T: Send + 'static>(run: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
         .stack_size(2 << 20)
         .spawn(run)
         .expect("spawn")
         .join()
-        .expect("no stack overflow");
-    assert_eq!(ran.expect("runs"), json!(LEN));
+        .expect("no stack overflow")
 }
 
 /// Laps of defect 6's router loop: a router and a step each, a million steps.
@@ -240,13 +244,7 @@ fn defect_6_a_1_000_000_step_router_loop_runs_on_a_2_mib_stack() {
             .expect("compiles");
         runtime().block_on(graph.execute_detailed(json!({})))
     };
-    let ran = std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(run)
-        .expect("spawn")
-        .join()
-        .expect("no stack overflow")
-        .expect("runs");
+    let ran = on_a_2_mib_stack(run).expect("runs");
     assert_eq!(ran.state["laps"], json!(LAPS));
     assert_eq!(ran.state["done"], json!(true));
     assert_eq!(
