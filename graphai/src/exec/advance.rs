@@ -119,11 +119,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         };
         if def.is_router() {
             route.choice = output.shift_remove("choice");
-            route.choices = if output.is_empty() {
-                None
-            } else {
-                output.shift_remove("choices")
-            };
+            route.choices = output.shift_remove("choices");
             // In a branch pipeline, a router that chose nothing follows its edges.
             route.routed = !pipeline || route.choice.is_some() || route.choices.is_some();
         }

@@ -1,13 +1,12 @@
 //! `execute_many`: many runs of one graph, at most `concurrency` at once.
 
+use std::sync::Arc;
+
 use futures::FutureExt;
 use futures::stream::StreamExt;
 use serde_json::{Map, Value};
 
-use std::sync::Arc;
-
 use super::invoke::panic_message;
-
 use super::{RunConfig, run};
 use crate::error::GraphError;
 use crate::tables::Inner;
