@@ -270,7 +270,12 @@ impl<T> Arena<T> {
         let value = self.slots.get_mut(index)?.take();
         if value.is_some() {
             self.len -= 1;
-            self.free.push(index);
+            if index + 1 == self.slots.len() {
+                // The last slot goes: a run's one path leaves no free list.
+                self.slots.pop();
+            } else {
+                self.free.push(index);
+            }
         }
         value
     }
@@ -309,5 +314,36 @@ impl<T> std::ops::IndexMut<usize> for Arena<T> {
             Some(value) => value,
             None => unreachable!("the scheduler addresses only live slots (slot {index})"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Arena;
+
+    #[test]
+    fn arena_gives_back_its_last_slot_and_reuses_the_inner_ones() {
+        let mut arena = Arena::default();
+        let (a, b, c) = (arena.insert('a'), arena.insert('b'), arena.insert('c'));
+        assert_eq!((a, b, c), (0, 1, 2));
+        // An inner slot goes on the free list ...
+        assert_eq!(arena.remove(b), Some('b'));
+        // ... the last one shrinks the slab instead.
+        assert_eq!(arena.remove(c), Some('c'));
+        assert_eq!(arena.slots.len(), 2);
+        assert!(arena.free == [b]);
+        assert_eq!(arena.insert('d'), b);
+        assert_eq!(arena.insert('e'), 2);
+        // A run's one path, over and over, keeps one slot and no free list.
+        let mut one = Arena::default();
+        for round in 0..3 {
+            let index = one.insert(round);
+            assert_eq!(one.remove(index), Some(round));
+        }
+        assert!(one.slots.is_empty() && one.free.is_empty() && one.len == 0);
+        assert_eq!(
+            arena.iter().map(|(i, v)| (i, *v)).collect::<Vec<_>>(),
+            [(0, 'a'), (1, 'd'), (2, 'e')]
+        );
     }
 }
