@@ -118,8 +118,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             ..Route::default()
         };
         if def.is_router() {
-            route.choice = output.shift_remove("choice");
-            route.choices = output.shift_remove("choices");
+            (route.choice, route.choices) = super::route::take_choice(&mut output);
             // In a branch pipeline, a router that chose nothing follows its edges.
             route.routed = !pipeline || route.choice.is_some() || route.choices.is_some();
         }

@@ -1,9 +1,32 @@
 //! Resolving a router's `choice`/`choices` to the nodes it picked.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::advance::Scheduler;
 use crate::error::GraphError;
+
+/// Takes a router's `choice` and `choices` out of its output. An output
+/// holding nothing else (the usual router) is taken apart by a scan of its
+/// keys, which hashes nothing.
+pub(crate) fn take_choice(output: &mut Map<String, Value>) -> (Option<Value>, Option<Value>) {
+    let only_route_keys =
+        output.len() <= 2 && output.keys().all(|key| key == "choice" || key == "choices");
+    if !only_route_keys {
+        return (
+            output.shift_remove("choice"),
+            output.shift_remove("choices"),
+        );
+    }
+    let (mut choice, mut choices) = (None, None);
+    for (key, value) in std::mem::take(output) {
+        if key == "choice" {
+            choice = Some(value);
+        } else {
+            choices = Some(value);
+        }
+    }
+    (choice, choices)
+}
 
 /// What a router chose: one node (no allocation), or a fan-out.
 pub(crate) enum Chosen {
@@ -99,5 +122,42 @@ impl Scheduler<'_, '_> {
                 allowed,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("the tests pass objects"),
+        }
+    }
+
+    #[test]
+    fn take_choice_leaves_the_other_keys_in_order() {
+        for output in [
+            json!({"choice": "a"}),
+            json!({"choices": ["a", "b"]}),
+            json!({"choices": ["a"], "choice": "b"}),
+            json!({"choice": "a", "note": 1}),
+            json!({"x": 1, "choices": ["a"], "y": 2, "choice": "b"}),
+            json!({"x": 1, "y": 2}),
+            json!({}),
+        ] {
+            let mut fast = map(output.clone());
+            let mut slow = map(output);
+            let taken = take_choice(&mut fast);
+            let expected = (slow.shift_remove("choice"), slow.shift_remove("choices"));
+            assert_eq!(taken, expected);
+            assert_eq!(
+                fast.iter().collect::<Vec<_>>(),
+                slow.iter().collect::<Vec<_>>()
+            );
+        }
     }
 }
