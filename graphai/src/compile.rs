@@ -226,6 +226,16 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         .map(|(name, i)| (name.to_owned(), i))
         .collect();
     let upstream_readers = nodes.iter().any(|n| n.reads("upstream"));
+    let plain = nodes
+        .iter()
+        .zip(&policies)
+        .map(|(node, policy)| {
+            policy.retry_count() == 0
+                && policy.timeout_duration().is_none()
+                && !node.is_stream()
+                && !node.takes_interrupt()
+        })
+        .collect();
     Ok(CompiledGraph {
         inner: Arc::new(Inner {
             nodes,
@@ -244,6 +254,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             interrupt_after,
             fingerprint: crate::durable::fingerprint(&shape),
             durable: durable.config(),
+            plain,
             upstream_readers,
             state: State::new(state),
             resources,

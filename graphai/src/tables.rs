@@ -39,6 +39,9 @@ pub(crate) struct Inner {
     pub(crate) fingerprint: String,
     /// Each node's retries and timeout (its own, or the builder's `policy`).
     pub(crate) policies: Vec<Policy>,
+    /// Nodes called as they are: one attempt, no timeout, no streaming
+    /// markers, no `Interrupt` (the executor's quick path).
+    pub(crate) plain: Vec<bool>,
     /// Whether any node reads `upstream` (only then is it built).
     pub(crate) upstream_readers: bool,
     pub(crate) state: State,

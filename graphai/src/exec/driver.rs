@@ -190,6 +190,15 @@ fn running<'e>(work: Work, env: &'e RunEnv<'_>) -> Slot<impl Future<Output = Don
     }
 }
 
+/// One step `Scheduler::next_quick` hands to the driver: the running path,
+/// its node, and what the node reads.
+struct QuickStep {
+    path: PathId,
+    node: usize,
+    state: Arc<RunState>,
+    upstream: Option<Arc<Value>>,
+}
+
 impl<'e, 'g> Scheduler<'e, 'g> {
     /// Runs the position to its end: `Ok` once the main path finished and
     /// every branch pipeline it started is done (or, after an interrupt, once
@@ -207,6 +216,28 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         // one allocation while the futures' sizes allow.
         let mut slot = NodeSlot::reusing();
         loop {
+            // A plain node with nothing beside it and no journal: called in
+            // place, its result handed straight to the rules.
+            if journal.is_none() && live == 0 {
+                while let Some(QuickStep {
+                    path,
+                    node,
+                    state,
+                    upstream,
+                }) = self.next_quick()
+                {
+                    // `call_quick`, without a future of its own around the slot.
+                    let result = match env.put_quick(node, state, upstream, &mut slot) {
+                        Ok(()) => {
+                            let polled = AssertUnwindSafe(&mut slot).catch_unwind().await;
+                            env.quick_result(node, polled)
+                        }
+                        Err(error) => Err(error),
+                    };
+                    self.node_done(path, result)?;
+                    self.cancelled.clear();
+                }
+            }
             while let Some(work) = self.next_work(false)? {
                 if live == 0 && self.pos.ready.is_empty() && self.pos.edges.is_empty() {
                     // Nothing else can run meanwhile: await it in place,
@@ -322,6 +353,36 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 Ok(())
             }
         }
+    }
+
+    /// The next step when it can skip the effect round trip: one ready path
+    /// and nothing else to start, its node quick (`RunEnv::is_quick`)
+    /// without a breakpoint, and no answers waiting. The path is marked
+    /// running, as `next_work` would.
+    fn next_quick(&mut self) -> Option<QuickStep> {
+        if self.interrupted.is_some()
+            || self.pos.ready.len() != 1
+            || !self.pos.edges.is_empty()
+            || !self.answers.is_empty()
+        {
+            return None;
+        }
+        let path = *self.pos.ready.front()?;
+        let node = self.pos.paths[path].node;
+        let graph = self.env.graph;
+        if graph.interrupt_before[node] || graph.interrupt_after[node] || !self.env.is_quick(node) {
+            return None;
+        }
+        self.pos.ready.clear();
+        let ticket = self.ticket();
+        let entry = &mut self.pos.paths[path];
+        entry.status = Status::Running { ticket };
+        Some(QuickStep {
+            path,
+            node,
+            state: Arc::clone(&entry.state),
+            upstream: entry.upstream.clone(),
+        })
     }
 
     /// The next effect to start: branch edges first (they may start

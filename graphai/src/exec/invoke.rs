@@ -74,14 +74,11 @@ impl<'g> RunEnv<'g> {
         self.graph.nodes[node].name()
     }
 
-    /// Whether node `node` can take the quick path: one attempt, no
-    /// timeout, no streaming markers, and no subscriber for its span.
+    /// Whether node `node` can take the quick path: a plain node (one
+    /// attempt, no timeout, no streaming markers, no interrupt) and no
+    /// subscriber for its span.
     pub(crate) fn is_quick(&self, node: usize) -> bool {
-        let policy = &self.graph.policies[node];
-        policy.retry_count() == 0
-            && policy.timeout_duration().is_none()
-            && !self.graph.nodes[node].is_stream()
-            && !self.node_spans
+        self.graph.plain[node] && !self.node_spans
     }
 
     /// A node on the quick path: the node's own future, put in `slot` (a
@@ -95,6 +92,18 @@ impl<'g> RunEnv<'g> {
         upstream: Option<Arc<Value>>,
         slot: &mut NodeSlot<'e>,
     ) -> NodeResult {
+        self.put_quick(node, state, upstream, slot)?;
+        self.quick_result(node, AssertUnwindSafe(slot).catch_unwind().await)
+    }
+
+    /// Puts the future of node `node` (on the quick path) in `slot`.
+    pub(crate) fn put_quick<'e>(
+        &'e self,
+        node: usize,
+        state: Arc<RunState>,
+        upstream: Option<Arc<Value>>,
+        slot: &mut NodeSlot<'e>,
+    ) -> Result<(), GraphError> {
         let def = self.def(node);
         let ctx = Context {
             node: def.name(),
@@ -109,13 +118,20 @@ impl<'g> RunEnv<'g> {
         if slot.is_empty() {
             return Err(no_future(def.name()));
         }
-        AssertUnwindSafe(slot)
-            .catch_unwind()
-            .await
-            .map_err(|payload| GraphError::Panic {
-                node: def.name().to_owned(),
-                message: panic_message(payload.as_ref()),
-            })?
+        Ok(())
+    }
+
+    /// What the slot of node `node` (on the quick path) gave, polled with
+    /// its panic caught: a panic is the node's error.
+    pub(crate) fn quick_result(
+        &self,
+        node: usize,
+        polled: std::thread::Result<NodeResult>,
+    ) -> NodeResult {
+        polled.map_err(|payload| GraphError::Panic {
+            node: self.name(node).to_owned(),
+            message: panic_message(payload.as_ref()),
+        })?
     }
 
     /// Runs node `node` on `state` under its policy: one or more attempts.
