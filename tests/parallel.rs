@@ -429,3 +429,78 @@ mod capture {
         }
     }
 }
+
+mod failing {
+    use super::*;
+
+    pub static HANG_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+    /// Says when its future is dropped.
+    pub struct Dropped;
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            HANG_DROPPED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Never finishes on its own.
+    #[node]
+    pub async fn hang() -> Value {
+        let _dropped = Dropped;
+        std::future::pending::<()>().await;
+        json!({})
+    }
+
+    /// Fails at its first poll (`panics` says how).
+    #[node]
+    pub async fn boom(panics: bool) -> graphai::Result<Value> {
+        if panics {
+            panic!("boom went off");
+        }
+        Err("boom failed".into())
+    }
+
+    #[node(end)]
+    pub async fn after(x: Option<i64>) -> Value {
+        json!({ "x": x })
+    }
+}
+
+#[tokio::test]
+async fn a_branch_that_fails_at_once_fails_the_run_and_drops_its_pending_sibling() {
+    use failing::*;
+    // `hang` starts first and stays pending; `boom` fails (or panics) the
+    // first time it is polled: the run ends with `boom`'s error and `hang`'s
+    // future is dropped, not left waiting.
+    for (panics, needle) in [(false, "boom failed"), (true, "boom went off")] {
+        let graph = Graph::new()
+            .add_node(start)
+            .add_node(hang)
+            .add_node(boom)
+            .add_node(after)
+            .add_parallel(start, [hang, boom])
+            .add_join([hang, boom], after)
+            .compile()
+            .expect("compiles");
+        let dropped = HANG_DROPPED.load(Ordering::SeqCst);
+        let run = graph.execute(json!({ "panics": panics }));
+        let error = tokio::time::timeout(Duration::from_secs(10), run)
+            .await
+            .expect("the run ends: the failure does not wait for `hang`")
+            .expect_err("`boom` fails the run");
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        assert!(message.contains("boom"), "names the node: {message}");
+        assert!(message.contains(needle), "{needle} not in {message}");
+        assert_eq!(
+            HANG_DROPPED.load(Ordering::SeqCst),
+            dropped + 1,
+            "`hang` was dropped"
+        );
+    }
+}

@@ -78,6 +78,16 @@ impl<'a> NodeSlot<'a> {
         }
     }
 
+    /// Moves the future out into a slot of its own, leaving this one empty
+    /// (a reusing slot allocates anew for its next future).
+    pub(crate) fn take(&mut self) -> NodeSlot<'a> {
+        let inner = match &mut self.inner {
+            SlotInner::Boxing(slot) => SlotInner::Boxing(slot.take()),
+            SlotInner::Reusing(slot) => SlotInner::Reusing(slot.take()),
+        };
+        NodeSlot { inner }
+    }
+
     /// Whether no future was put in the slot.
     pub(crate) fn is_empty(&self) -> bool {
         matches!(

@@ -20,7 +20,7 @@ use super::position::{FrameId, PathId, Position, Status};
 use super::record::StepRecord;
 use crate::error::GraphError;
 use crate::interrupt::Interrupt;
-use crate::node::NodeSlot;
+use crate::node::{NodeResult, NodeSlot};
 use crate::run_state::RunState;
 
 /// One effect to run.
@@ -182,12 +182,59 @@ impl<F: Future<Output = Done>> Future for Slot<F> {
     }
 }
 
-/// An effect that runs beside others: its node future gets a box of its own.
-fn running<'e>(work: Work, env: &'e RunEnv<'_>) -> Slot<impl Future<Output = Done> + 'e> {
+/// How an effect that runs beside others begins.
+enum Start<'e> {
+    /// Not started yet: its node future gets a box of its own.
+    Work(Work),
+    /// A quick node's future, polled once already (it was pending).
+    Polled {
+        path: PathId,
+        ticket: Ticket,
+        node: usize,
+        slot: NodeSlot<'e>,
+    },
+}
+
+/// An effect that runs beside others.
+fn running<'e>(start: Start<'e>, env: &'e RunEnv<'_>) -> Slot<impl Future<Output = Done> + 'e> {
+    let ticket = match &start {
+        Start::Work(work) => work.ticket(),
+        Start::Polled { ticket, .. } => *ticket,
+    };
     Slot {
-        ticket: work.ticket(),
-        future: Some(async move { work.run(env, &mut NodeSlot::boxing()).await }),
+        ticket,
+        future: Some(async move {
+            match start {
+                Start::Work(work) => work.run(env, &mut NodeSlot::boxing()).await,
+                Start::Polled {
+                    path,
+                    ticket,
+                    node,
+                    slot,
+                } => {
+                    let polled = AssertUnwindSafe(slot).catch_unwind().await;
+                    Done::Node {
+                        path,
+                        ticket,
+                        outcome: into_outcome(env.quick_result(node, polled)),
+                    }
+                }
+            }
+        }),
     }
+}
+
+/// Polls `slot` once, its panic caught: `None` while it is pending.
+async fn poll_once(slot: &mut NodeSlot<'_>) -> Option<std::thread::Result<NodeResult>> {
+    std::future::poll_fn(|cx| {
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *slot).poll(cx)));
+        Poll::Ready(match polled {
+            Ok(Poll::Pending) => None,
+            Ok(Poll::Ready(result)) => Some(Ok(result)),
+            Err(payload) => Some(Err(payload)),
+        })
+    })
+    .await
 }
 
 /// One step `Scheduler::next_quick` hands to the driver: the running path,
@@ -250,7 +297,45 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                     self.cancelled.clear();
                     continue;
                 }
-                effects.push(running(work, env));
+                let start = match work {
+                    // A quick node beside others is polled once right away:
+                    // most finish there, without a place in `effects`.
+                    Work::Node {
+                        path,
+                        ticket,
+                        node,
+                        state,
+                        upstream,
+                        interrupt: None,
+                        ..
+                    } if journal.is_none() && env.is_quick(node) => {
+                        let polled = match env.put_quick(node, state, upstream, &mut slot) {
+                            Ok(()) => poll_once(&mut slot).await,
+                            Err(error) => Some(Ok(Err(error))),
+                        };
+                        match polled {
+                            None => Start::Polled {
+                                path,
+                                ticket,
+                                node,
+                                slot: slot.take(),
+                            },
+                            Some(polled) => {
+                                let outcome = into_outcome(env.quick_result(node, polled));
+                                let done = Done::Node {
+                                    path,
+                                    ticket,
+                                    outcome,
+                                };
+                                self.complete(done, false)?;
+                                self.drop_cancelled(&mut effects, &mut live);
+                                continue;
+                            }
+                        }
+                    }
+                    work => Start::Work(work),
+                };
+                effects.push(running(start, env));
                 live += 1;
             }
             if live == 0 {
@@ -265,18 +350,28 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 if let (Some(record), Some(journal)) = (record, &mut journal) {
                     journal.step(record, &self.pos).await?;
                 }
-                if !self.cancelled.is_empty() {
-                    for slot in Pin::new(&mut effects).iter_pin_mut() {
-                        let mut slot = slot.project();
-                        if slot.future.is_some() && self.cancelled.contains(slot.ticket) {
-                            slot.future.set(None);
-                            live -= 1;
-                        }
-                    }
-                    self.cancelled.clear();
-                }
+                self.drop_cancelled(&mut effects, &mut live);
             }
         }
+    }
+
+    /// Drops the running effects whose paths a step cancelled.
+    fn drop_cancelled<F: Future<Output = Done>>(
+        &mut self,
+        effects: &mut FuturesUnordered<Slot<F>>,
+        live: &mut usize,
+    ) {
+        if self.cancelled.is_empty() {
+            return;
+        }
+        for slot in Pin::new(effects).iter_pin_mut() {
+            let mut slot = slot.project();
+            if slot.future.is_some() && self.cancelled.contains(slot.ticket) {
+                slot.future.set(None);
+                *live -= 1;
+            }
+        }
+        self.cancelled.clear();
     }
 
     /// Applies `done`; with a journal, also says what the step changed
