@@ -257,7 +257,9 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         mut journal: Option<&mut (dyn Journal + 'e)>,
     ) -> Result<(), GraphError> {
         let env = self.env;
-        let mut effects = FuturesUnordered::new();
+        // The effects running beside each other; made at the first one (a
+        // chain never needs it).
+        let mut effects = None;
         let mut live = 0usize;
         // The steps awaited in place put their node futures here, reusing
         // one allocation while the futures' sizes allow.
@@ -335,7 +337,9 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                     }
                     work => Start::Work(work),
                 };
-                effects.push(running(start, env));
+                effects
+                    .get_or_insert_with(FuturesUnordered::new)
+                    .push(running(start, env));
                 live += 1;
             }
             if live == 0 {
@@ -344,7 +348,11 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 }
                 return Ok(());
             }
-            if let Some(Some(done)) = effects.next().await {
+            let next = match &mut effects {
+                Some(effects) => effects.next().await,
+                None => None,
+            };
+            if let Some(Some(done)) = next {
                 live -= 1;
                 let record = self.complete(done, journal.is_some())?;
                 if let (Some(record), Some(journal)) = (record, &mut journal) {
@@ -358,13 +366,16 @@ impl<'e, 'g> Scheduler<'e, 'g> {
     /// Drops the running effects whose paths a step cancelled.
     fn drop_cancelled<F: Future<Output = Done>>(
         &mut self,
-        effects: &mut FuturesUnordered<Slot<F>>,
+        effects: &mut Option<FuturesUnordered<Slot<F>>>,
         live: &mut usize,
     ) {
         if self.cancelled.is_empty() {
             return;
         }
-        for slot in Pin::new(effects).iter_pin_mut() {
+        for slot in effects
+            .iter_mut()
+            .flat_map(|set| Pin::new(set).iter_pin_mut())
+        {
             let mut slot = slot.project();
             if slot.future.is_some() && self.cancelled.contains(slot.ticket) {
                 slot.future.set(None);
