@@ -137,17 +137,31 @@ impl<'c, 'a> Binder<'c, 'a> {
         match T::from_state(value) {
             Ok(v) => Some(v),
             Err(err) => {
-                if self.invalid.is_none() {
-                    self.invalid = Some(GraphError::InvalidParameter {
-                        node: self.ctx.node().to_owned(),
-                        parameter: key.to_owned(),
-                        expected: std::any::type_name::<T>(),
-                        message: err.to_string(),
-                    });
-                }
+                self.wrong_type(key, std::any::type_name::<T>(), &err);
                 None
             }
         }
+    }
+
+    // The failure paths stay out of line: they would otherwise be copied
+    // into every node's future, and a run's code would fill the I-cache.
+    #[cold]
+    #[inline(never)]
+    fn wrong_type(&mut self, key: &'static str, expected: &'static str, err: &serde_json::Error) {
+        if self.invalid.is_none() {
+            self.invalid = Some(GraphError::InvalidParameter {
+                node: self.ctx.node().to_owned(),
+                parameter: key.to_owned(),
+                expected,
+                message: err.to_string(),
+            });
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn note_missing(&mut self, key: &'static str) {
+        self.missing.push(key);
     }
 
     /// A parameter that must be present. `None` means an error was recorded.
@@ -155,7 +169,7 @@ impl<'c, 'a> Binder<'c, 'a> {
         match self.ctx.get(key) {
             Some(value) => self.read(key, value),
             None => {
-                self.missing.push(key);
+                self.note_missing(key);
                 None
             }
         }
@@ -183,6 +197,8 @@ impl<'c, 'a> Binder<'c, 'a> {
 
     /// The error for a binding that failed: every missing parameter, else the
     /// first value of the wrong type.
+    #[cold]
+    #[inline(never)]
     pub fn into_error(self) -> GraphError {
         let node = self.ctx.node().to_owned();
         if !self.missing.is_empty() {
@@ -250,6 +266,8 @@ pub fn fallible_output<T: Serialize + 'static, E: Into<Error>>(
     }
 }
 
+#[cold]
+#[inline(never)]
 fn invalid(node: &str, found: &str) -> GraphError {
     GraphError::InvalidOutput {
         node: node.to_owned(),
