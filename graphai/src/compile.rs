@@ -226,6 +226,8 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
         .map(|(name, i)| (name.to_owned(), i))
         .collect();
     let upstream_readers = nodes.iter().any(|n| n.reads("upstream"));
+    // Capped: a router's `choices` may go wider, and the position then grows.
+    let widest_fork = next.iter().map(Vec::len).max().unwrap_or(0).min(64);
     let plain = nodes
         .iter()
         .zip(&policies)
@@ -256,6 +258,7 @@ pub(crate) fn compile(graph: Graph, strict: bool) -> Result<CompiledGraph, Graph
             durable: durable.config(),
             plain,
             upstream_readers,
+            widest_fork,
             state: State::new(state),
             resources,
             last_branch_errors: Mutex::new(Vec::new()),

@@ -44,6 +44,9 @@ pub(crate) struct Inner {
     pub(crate) plain: Vec<bool>,
     /// Whether any node reads `upstream` (only then is it built).
     pub(crate) upstream_readers: bool,
+    /// The most successors any node has (capped): a run's position is sized
+    /// for one such fan-out from the start, not regrown at its first fork.
+    pub(crate) widest_fork: usize,
     pub(crate) state: State,
     /// The graph's resources, and the types each run must bring.
     pub(crate) resources: ResourceRegistry,

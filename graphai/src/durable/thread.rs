@@ -134,7 +134,7 @@ pub(crate) async fn run_thread(
                 json!({ "input": encode_output(&RunState::new(view.finished.clone()), &input) });
             let mut state = view.finished;
             state.extend(input);
-            scheduler.pos = Position::start(graph.start, state);
+            scheduler.pos = Position::start(graph, state);
             checkpoint.position = summary(&scheduler.pos, graph);
             journal.write(checkpoint).await?;
         }
@@ -364,7 +364,7 @@ fn replay_chain(
                 let input = decode_output(&base, input).map_err(|e| corrupt(e.0))?;
                 let mut state = view.finished.clone();
                 state.extend(input);
-                scheduler.reset_run(Position::start(graph.start, state));
+                scheduler.reset_run(Position::start(graph, state));
                 view.live = true;
                 view.waiting = None;
             }

@@ -124,7 +124,7 @@ pub(crate) async fn run(
     };
     check_resources(graph, &config)?;
     let env = RunEnv::new(graph, &config);
-    let mut scheduler = Scheduler::new(&env, Position::start(graph.start, input));
+    let mut scheduler = Scheduler::new(&env, Position::start(graph, input));
     match drive(&mut scheduler, None).await? {
         Ended::Finished(output) => Ok(output),
         Ended::Interrupted { interruption, .. } => Err(GraphError::Interrupted {

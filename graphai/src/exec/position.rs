@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::run_state::RunState;
+use crate::tables::Inner;
 
 /// Index of a path in [`Position::paths`].
 pub(crate) type PathId = usize;
@@ -193,11 +194,14 @@ pub(crate) struct Position {
 }
 
 impl Position {
-    /// A run about to start `node` on `input`.
-    pub(crate) fn start(node: usize, input: Map<String, Value>) -> Self {
+    /// A run of `graph` about to start its start node on `input`.
+    pub(crate) fn start(graph: &Inner, input: Map<String, Value>) -> Self {
         let mut position = Self::default();
+        // The main path and one fan-out of the widest fork, allocated once.
+        position.paths.reserve(1 + graph.widest_fork);
+        position.ready.reserve(1 + graph.widest_fork);
         let main = position.paths.insert(Path {
-            node,
+            node: graph.start,
             steps: 0,
             state: Arc::new(RunState::new(input)),
             upstream: None,
@@ -213,19 +217,30 @@ impl Position {
     }
 }
 
-/// A slab: values addressed by index, freed slots reused.
+/// A slab: values addressed by index, freed slots reused. The free slots
+/// are chained through themselves (no list of their own to allocate).
 #[derive(Debug, Clone)]
 pub(crate) struct Arena<T> {
-    slots: Vec<Option<T>>,
-    free: Vec<usize>,
+    slots: Vec<Slot<T>>,
+    /// The first free slot, `NO_SLOT` when none.
+    free: usize,
     len: usize,
 }
+
+#[derive(Debug, Clone)]
+enum Slot<T> {
+    Full(T),
+    /// A free slot, with the next free one (`NO_SLOT` at the end).
+    Free(usize),
+}
+
+const NO_SLOT: usize = usize::MAX;
 
 impl<T> Default for Arena<T> {
     fn default() -> Self {
         Self {
             slots: Vec::new(),
-            free: Vec::new(),
+            free: NO_SLOT,
             len: 0,
         }
     }
@@ -234,13 +249,14 @@ impl<T> Default for Arena<T> {
 impl<T> Arena<T> {
     pub(crate) fn insert(&mut self, value: T) -> usize {
         self.len += 1;
-        match self.free.pop() {
-            Some(index) => {
-                self.slots[index] = Some(value);
+        match self.slots.get(self.free) {
+            Some(&Slot::Free(next)) => {
+                let index = std::mem::replace(&mut self.free, next);
+                self.slots[index] = Slot::Full(value);
                 index
             }
-            None => {
-                self.slots.push(Some(value));
+            _ => {
+                self.slots.push(Slot::Full(value));
                 self.slots.len() - 1
             }
         }
@@ -248,44 +264,62 @@ impl<T> Arena<T> {
 
     /// Makes room for `additional` more values at once.
     pub(crate) fn reserve(&mut self, additional: usize) {
-        self.slots
-            .reserve(additional.saturating_sub(self.free.len()));
+        let free = self.slots.len() - self.len;
+        self.slots.reserve(additional.saturating_sub(free));
     }
 
     /// Puts `value` at `index`, which must be free or past the end (restoring a saved position).
     pub(crate) fn insert_at(&mut self, index: usize, value: T) {
-        if index >= self.slots.len() {
-            self.slots.resize_with(index + 1, || None);
+        while self.slots.len() <= index {
+            self.slots.push(Slot::Free(NO_SLOT));
         }
-        if self.slots[index].replace(value).is_none() {
+        if matches!(
+            std::mem::replace(&mut self.slots[index], Slot::Full(value)),
+            Slot::Free(_)
+        ) {
             self.len += 1;
         }
-        self.free = (0..self.slots.len())
-            .rev()
-            .filter(|&i| self.slots[i].is_none())
-            .collect();
+        // Chain the free slots again, lowest first (as `insert` takes them).
+        self.free = NO_SLOT;
+        for i in (0..self.slots.len()).rev() {
+            if let Slot::Free(next) = &mut self.slots[i] {
+                *next = self.free;
+                self.free = i;
+            }
+        }
     }
 
     pub(crate) fn remove(&mut self, index: usize) -> Option<T> {
-        let value = self.slots.get_mut(index)?.take();
-        if value.is_some() {
-            self.len -= 1;
-            if index + 1 == self.slots.len() {
-                // The last slot goes: a run's one path leaves no free list.
-                self.slots.pop();
-            } else {
-                self.free.push(index);
-            }
+        if !matches!(self.slots.get(index), Some(Slot::Full(_))) {
+            return None;
         }
-        value
+        self.len -= 1;
+        let freed = if index + 1 == self.slots.len() {
+            // The last slot goes: a run's one path leaves no free slot.
+            self.slots.pop()
+        } else {
+            let freed = std::mem::replace(&mut self.slots[index], Slot::Free(self.free));
+            self.free = index;
+            Some(freed)
+        };
+        match freed {
+            Some(Slot::Full(value)) => Some(value),
+            _ => None,
+        }
     }
 
     pub(crate) fn get(&self, index: usize) -> Option<&T> {
-        self.slots.get(index)?.as_ref()
+        match self.slots.get(index)? {
+            Slot::Full(value) => Some(value),
+            Slot::Free(_) => None,
+        }
     }
 
     pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        self.slots.get_mut(index)?.as_mut()
+        match self.slots.get_mut(index)? {
+            Slot::Full(value) => Some(value),
+            Slot::Free(_) => None,
+        }
     }
 
     /// Every value with its index, in index order.
@@ -293,7 +327,10 @@ impl<T> Arena<T> {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, slot)| slot.as_ref().map(|value| (i, value)))
+            .filter_map(|(i, slot)| match slot {
+                Slot::Full(value) => Some((i, value)),
+                Slot::Free(_) => None,
+            })
     }
 }
 
@@ -319,7 +356,7 @@ impl<T> std::ops::IndexMut<usize> for Arena<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::Arena;
+    use super::{Arena, NO_SLOT, Slot};
 
     #[test]
     fn arena_gives_back_its_last_slot_and_reuses_the_inner_ones() {
@@ -331,7 +368,8 @@ mod tests {
         // ... the last one shrinks the slab instead.
         assert_eq!(arena.remove(c), Some('c'));
         assert_eq!(arena.slots.len(), 2);
-        assert!(arena.free == [b]);
+        assert_eq!(arena.free, b);
+        assert!(matches!(arena.slots[b], Slot::Free(NO_SLOT)));
         assert_eq!(arena.insert('d'), b);
         assert_eq!(arena.insert('e'), 2);
         // A run's one path, over and over, keeps one slot and no free list.
@@ -340,10 +378,28 @@ mod tests {
             let index = one.insert(round);
             assert_eq!(one.remove(index), Some(round));
         }
-        assert!(one.slots.is_empty() && one.free.is_empty() && one.len == 0);
+        assert!(one.slots.is_empty() && one.free == NO_SLOT && one.len == 0);
         assert_eq!(
             arena.iter().map(|(i, v)| (i, *v)).collect::<Vec<_>>(),
             [(0, 'a'), (1, 'd'), (2, 'e')]
         );
+    }
+
+    #[test]
+    fn arena_restored_at_an_index_chains_the_slots_below_it_lowest_first() {
+        let mut arena = Arena::default();
+        arena.insert_at(3, 'x');
+        assert_eq!((arena.len, arena.get(3)), (1, Some(&'x')));
+        assert_eq!(arena.get(1), None);
+        // The free slots are taken lowest first, then the slab grows.
+        let taken: Vec<usize> = "abcd".chars().map(|c| arena.insert(c)).collect();
+        assert_eq!(taken, [0, 1, 2, 4]);
+        // Freed slots are reused last-freed first.
+        assert_eq!(arena.remove(1), Some('b'));
+        assert_eq!(arena.remove(0), Some('a'));
+        assert_eq!(arena.remove(1), None, "a free slot is not removed twice");
+        assert_eq!((arena.insert('e'), arena.insert('f')), (0, 1));
+        assert_eq!(arena.len, 5);
+        assert_eq!(arena[3], 'x');
     }
 }

@@ -156,7 +156,7 @@ async fn run_observed(graph: &CompiledGraph) -> (Map<String, Value>, Vec<SavedPo
     };
     let state = run_to_end(
         inner,
-        Position::start(inner.start, Map::new()),
+        Position::start(inner, Map::new()),
         Some(&mut recorder),
     )
     .await
