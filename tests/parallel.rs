@@ -489,12 +489,8 @@ async fn a_branch_that_fails_at_once_fails_the_run_and_drops_its_pending_sibling
             .await
             .expect("the run ends: the failure does not wait for `hang`")
             .expect_err("`boom` fails the run");
-        let mut message = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            message = format!("{message}: {cause}");
-            source = cause.source();
-        }
+        let causes = std::iter::successors(std::error::Error::source(&error), |e| e.source());
+        let message = causes.fold(error.to_string(), |m, cause| format!("{m}: {cause}"));
         assert!(message.contains("boom"), "names the node: {message}");
         assert!(message.contains(needle), "{needle} not in {message}");
         assert_eq!(

@@ -248,12 +248,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!("test maps are objects"),
-        }
-    }
+    use crate::tests_support::obj as map;
 
     #[test]
     fn later_writes_win_and_forks_see_the_base() {

@@ -130,13 +130,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn map(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("the tests pass objects"),
-        }
-    }
+    use crate::tests_support::obj;
 
     #[test]
     fn take_choice_leaves_the_other_keys_in_order() {
@@ -149,8 +143,8 @@ mod tests {
             json!({"x": 1, "y": 2}),
             json!({}),
         ] {
-            let mut fast = map(output.clone());
-            let mut slow = map(output);
+            let mut fast = obj(output.clone());
+            let mut slow = obj(output);
             let taken = take_choice(&mut fast);
             let expected = (slow.shift_remove("choice"), slow.shift_remove("choices"));
             assert_eq!(taken, expected);
