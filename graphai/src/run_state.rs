@@ -73,6 +73,21 @@ impl Frozen {
         *self = Self::from_vec(layers);
     }
 
+    /// Takes the newest layer back out, the inverse of [`freeze`](Self::freeze),
+    /// when neither it nor the list is held by another state (the branches
+    /// forked from it are done): `None`, and nothing changes, otherwise.
+    fn thaw(&mut self) -> Option<Map<String, Value>> {
+        let layers = Arc::get_mut(self.0.as_mut()?)?;
+        let newest = std::mem::take(Arc::get_mut(layers.last_mut()?)?);
+        let below = layers.len() - 1;
+        *self = if below == 0 {
+            Self(None)
+        } else {
+            Self::from_vec(self.as_slice()[..below].to_vec())
+        };
+        Some(newest)
+    }
+
     /// The layers from index `from` on, owned: copied only where another
     /// state still holds them.
     fn into_owned(self, from: usize) -> impl Iterator<Item = Map<String, Value>> {
@@ -125,20 +140,36 @@ impl RunState {
     /// branch declared later wins a key two of them wrote. Returns those keys
     /// where the values differ.
     ///
-    /// The fork froze this path's own writes, so the top holds only what the
-    /// branches merged: entries `starts[j]..starts[j + 1]` are the keys
-    /// branch `j` added first, and a key already there when branch `i`
-    /// writes it came from an earlier branch (or from branch `i` itself, in
-    /// an earlier layer).
+    /// The fork froze this path's own writes; with the branches done, that
+    /// layer is taken back as the top when nothing else holds it, so the
+    /// branches' keys go into it once instead of into a map of their own
+    /// that the end of the run would copy again. The top then holds `base`
+    /// keys from before the fork, then what the branches added: entries
+    /// `starts[j]..starts[j + 1]` are the keys branch `j` added first, and a
+    /// key already there when branch `i` writes it came from an earlier
+    /// branch (or from branch `i` itself, in an earlier layer). A key from
+    /// before the fork has its first writer noted in `rewritten`.
     pub(crate) fn merge_branches(&mut self, writes: Vec<Writes>) -> Vec<Conflict> {
+        if self.top.is_empty()
+            && let Some(newest) = self.frozen.thaw()
+        {
+            self.top = newest;
+        }
+        let base = self.top.len();
+        let total: usize = base + writes.iter().map(Writes::len).sum::<usize>();
+        if base > 0 && base * 2 < total {
+            // Room for every branch's keys at once: no regrowth.
+            let mut top = Map::with_capacity(total);
+            top.extend(std::mem::take(&mut self.top));
+            self.top = top;
+        }
         let mut conflicts = Vec::new();
-        let total: usize = writes.iter().map(Writes::len).sum();
+        let mut rewritten: Vec<(usize, usize)> = Vec::new();
         let mut starts: Vec<usize> = Vec::with_capacity(writes.len());
         for (i, branch) in writes.into_iter().enumerate() {
             starts.push(self.top.len());
             for layer in branch.frozen.into_iter().chain(std::iter::once(branch.top)) {
                 if self.top.is_empty() {
-                    // Room for every branch's keys at once: no regrowth.
                     self.top = if layer.len() < total {
                         let mut top = Map::with_capacity(total);
                         top.extend(layer);
@@ -148,28 +179,37 @@ impl RunState {
                     };
                     continue;
                 }
-                let mut differing = Vec::new();
+                // Keys that were there already, and whether the value differs.
+                let mut rewrites = Vec::new();
                 for (key, value) in layer {
                     match self.top.entry(key) {
                         Entry::Vacant(entry) => {
                             entry.insert(value);
                         }
                         Entry::Occupied(mut entry) => {
-                            if *entry.get() != value {
-                                differing.push(entry.key().clone());
-                            }
+                            rewrites.push((entry.key().clone(), *entry.get() != value));
                             entry.insert(value);
                         }
                     }
                 }
-                for key in differing {
+                for (key, differs) in rewrites {
                     let Some(index) = self.top.keys().position(|k| *k == key) else {
                         continue;
                     };
-                    let first = starts
-                        .partition_point(|&start| start <= index)
-                        .saturating_sub(1);
-                    if first != i {
+                    let first = if index < base {
+                        match rewritten.iter().find(|(at, _)| *at == index) {
+                            Some(&(_, first)) => first,
+                            None => {
+                                rewritten.push((index, i));
+                                continue;
+                            }
+                        }
+                    } else {
+                        starts
+                            .partition_point(|&start| start <= index)
+                            .saturating_sub(1)
+                    };
+                    if differs && first != i {
                         conflicts.push(Conflict {
                             key,
                             first,
@@ -233,8 +273,24 @@ impl RunState {
         if self.frozen.0.is_none() {
             return self.top;
         }
+        let total = self
+            .frozen
+            .as_slice()
+            .iter()
+            .map(|l| l.len())
+            .sum::<usize>()
+            + self.top.len();
         let mut layers = self.frozen.into_owned(0);
-        let mut map = layers.next().unwrap_or_default();
+        let oldest = layers.next().unwrap_or_default();
+        // Growing the oldest layer rehashes it each time it doubles; when
+        // the layers above it hold more, one map sized for all is cheaper.
+        let mut map = if oldest.len() * 2 >= total {
+            oldest
+        } else {
+            let mut map = Map::with_capacity(total);
+            map.extend(oldest);
+            map
+        };
         for layer in layers {
             map.extend(layer);
         }
@@ -296,6 +352,94 @@ mod tests {
         assert_eq!(
             state.into_map(),
             map(json!({ "input": 0, "a": 3, "same": true, "b": 1, "c": 1 }))
+        );
+    }
+
+    /// Forks `base`, lets branch `i` write `writes[i]`, and joins them;
+    /// with `hold`, another state keeps the forked layer, so the join
+    /// cannot take it back.
+    fn join(base: Value, writes: &[Value], hold: bool) -> (RunState, Vec<Conflict>) {
+        let mut state = RunState::new(map(base));
+        let mut branches = state.fork(writes.len());
+        let held = hold.then(|| state.clone());
+        for (branch, write) in branches.iter_mut().zip(writes) {
+            branch.merge(map(write.clone()));
+        }
+        let base = state.layers();
+        let writes = branches.into_iter().map(|b| b.into_writes(base)).collect();
+        let conflicts = state.merge_branches(writes);
+        drop(held);
+        (state, conflicts)
+    }
+
+    #[test]
+    fn a_join_takes_back_the_forked_layer_unless_another_state_holds_it() {
+        let writes = [json!({ "c": 1 }), json!({ "a": 5, "d": 2 })];
+        let (thawed, conflicts) = join(json!({ "a": 0, "b": 0 }), &writes, false);
+        assert!(conflicts.is_empty());
+        assert_eq!(thawed.layers(), 0, "the forked layer is the top again");
+        let (held, _) = join(json!({ "a": 0, "b": 0 }), &writes, true);
+        assert_eq!(held.layers(), 1, "a layer another state holds stays frozen");
+        let order = |state: RunState| {
+            let keys: Vec<String> = state.into_map().keys().cloned().collect();
+            keys
+        };
+        assert_eq!(order(thawed), ["a", "b", "c", "d"]);
+        assert_eq!(order(held), ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn branches_rewriting_a_key_from_before_the_fork_conflict_by_first_writer() {
+        // Branch 0 writes the value the key had; branches 1 and 2 change it;
+        // branch 3 writes an untouched key back as it was.
+        let writes = [
+            json!({ "k": 0 }),
+            json!({ "k": 1 }),
+            json!({ "k": 2, "n": 1 }),
+            json!({ "other": true }),
+        ];
+        for hold in [false, true] {
+            let (state, conflicts) = join(json!({ "k": 0, "other": true }), &writes, hold);
+            let found: Vec<_> = conflicts
+                .iter()
+                .map(|c| (c.key.as_str(), c.first, c.second))
+                .collect();
+            assert_eq!(found, [("k", 0, 1), ("k", 0, 2)], "hold: {hold}");
+            assert_eq!(
+                state.into_map(),
+                map(json!({ "k": 2, "other": true, "n": 1 })),
+                "hold: {hold}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_inner_join_takes_back_only_its_own_layer() {
+        let mut outer = RunState::new(map(json!({ "base": 0 })));
+        let mut branches = outer.fork(2);
+        let outer_base = outer.layers();
+        let branch = &mut branches[0];
+        branch.merge(map(json!({ "mine": 1 })));
+        let mut inner = branch.fork(1);
+        inner[0].merge(map(json!({ "inner": 2 })));
+        let inner_base = branch.layers();
+        let writes = inner
+            .into_iter()
+            .map(|b| b.into_writes(inner_base))
+            .collect();
+        assert!(branch.merge_branches(writes).is_empty());
+        assert_eq!(
+            branch.layers(),
+            outer_base,
+            "the outer fork's layer stays shared"
+        );
+        let writes = branches.remove(0).into_writes(outer_base);
+        assert_eq!(
+            writes,
+            Writes {
+                frozen: Vec::new(),
+                top: map(json!({ "mine": 1, "inner": 2 }))
+            }
         );
     }
 
