@@ -99,6 +99,28 @@ impl Frozen {
     }
 }
 
+/// Up to this many keys, a map is searched by comparing keys in turn: that
+/// is cheaper than hashing the key (SipHash, as `serde_json::Map` does).
+const SCAN_LEN: usize = 8;
+
+/// `map.get(key)`, by a scan when the map is small.
+fn lookup<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    if map.len() <= SCAN_LEN {
+        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get(key)
+    }
+}
+
+/// `map.get_mut(key)`, by a scan when the map is small.
+fn lookup_mut<'m>(map: &'m mut Map<String, Value>, key: &str) -> Option<&'m mut Value> {
+    if map.len() <= SCAN_LEN {
+        map.iter_mut().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get_mut(key)
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RunState {
     /// Shared layers, oldest first. Lookups go newest first.
@@ -116,9 +138,9 @@ impl RunState {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {
-        self.top.get(key).or_else(|| {
+        lookup(&self.top, key).or_else(|| {
             let layers = self.frozen.as_slice();
-            layers.iter().rev().find_map(|layer| layer.get(key))
+            layers.iter().rev().find_map(|layer| lookup(layer, key))
         })
     }
 
@@ -128,9 +150,16 @@ impl RunState {
             self.top = output;
         } else {
             // One insert per key: `extend` would reserve room first, and
-            // rehash a map that only gets existing keys back.
+            // rehash a map that only gets existing keys back. A key the
+            // (small) top has already gets its new value in place, found
+            // without hashing it.
             for (key, value) in output {
-                self.top.insert(key, value);
+                match lookup_mut(&mut self.top, &key) {
+                    Some(slot) => *slot = value,
+                    None => {
+                        self.top.insert(key, value);
+                    }
+                }
             }
         }
     }
@@ -441,6 +470,25 @@ mod tests {
                 top: map(json!({ "mine": 1, "inner": 2 }))
             }
         );
+    }
+
+    #[test]
+    fn merge_and_get_agree_with_the_map_on_either_side_of_the_scan_length() {
+        for len in [1, SCAN_LEN, SCAN_LEN + 1, 3 * SCAN_LEN] {
+            let keys: Vec<String> = (0..len).map(|i| format!("k{i}")).collect();
+            let input: Map<String, Value> = keys.iter().map(|k| (k.clone(), json!(0))).collect();
+            let mut state = RunState::new(input.clone());
+            let mut expected = input;
+            let output = map(json!({ "k0": 1, "new": 2, (keys[len - 1].clone()): 3 }));
+            state.merge(output.clone());
+            expected.extend(output);
+            assert_eq!(state.get("new"), Some(&json!(2)), "len {len}");
+            assert_eq!(state.get(&keys[len - 1]), Some(&json!(3)), "len {len}");
+            assert_eq!(state.get("missing"), None, "len {len}");
+            let merged = state.into_map();
+            assert!(merged.keys().eq(expected.keys()), "len {len}: key order");
+            assert_eq!(merged, expected, "len {len}");
+        }
     }
 
     #[test]
