@@ -39,6 +39,7 @@ const WORKLOADS: &[(&str, Workload)] = &[
     ("W4", chain::w4),
     ("W5", chain::w5),
     ("W6", router::w6),
+    ("W6-json", router::w6_json),
     ("W1-tracing", chain::w1_tracing),
 ];
 

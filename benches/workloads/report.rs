@@ -66,8 +66,10 @@ reads, K = 10, 1,000, 10,000; 200 executes per repetition, inputs built before a
 outputs dropped after the timed part. Floor: W1's floor on the same inputs.
 - **W6**: start -> router; the router sends to `step` while `counter < 1000`, else to \
 the end node; `step` returns `{\"counter\": counter + 1}` and leads back to the router. \
-The figure is per lap (one router call plus one step). Floor: the same nodes as \
-`async fn`s in a loop, the router returning an enum.
+The figure is per lap (one router call plus one step). The router returns a \
+`graphai::Route` (`Route::node::<step>()`); W6-json runs the same loop with the router \
+returning GraphAI's `{\"choice\": ..}` object, which costs a map's allocations per lap. \
+Floor: the same nodes as `async fn`s in a loop, the router returning an enum.
 ";
 
 /// The report as Markdown.

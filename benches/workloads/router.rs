@@ -2,7 +2,7 @@
 //! else to the end; `step` returns `{"counter": counter + 1}` and leads back
 //! to the router. The figure is per lap (one router call and one step).
 
-use graphai::{CompiledGraph, Graph, Map, Value, json, node, router};
+use graphai::{CompiledGraph, Graph, Map, Route, Value, json, node, router};
 
 use crate::chain::{FloorError, into_map, read_i64, time_sequential};
 use crate::harness::{Bench, current_thread, ratio};
@@ -16,8 +16,19 @@ async fn begin(counter: i64) -> Value {
     json!({ "counter": counter })
 }
 
+/// The router as one writes it for speed: its answer by value.
 #[router]
-async fn route(counter: i64) -> Value {
+async fn route(counter: i64) -> Route {
+    if counter < LAPS {
+        Route::node::<step>()
+    } else {
+        Route::node::<finish>()
+    }
+}
+
+/// The same router answering in JSON, GraphAI's way (`W6-json`).
+#[router(name = "route")]
+async fn route_json(counter: i64) -> Value {
     json!({ "choice": if counter < LAPS { "step" } else { "finish" } })
 }
 
@@ -31,14 +42,14 @@ async fn finish(counter: i64) -> Value {
     json!({ "counter": counter })
 }
 
-fn graph() -> CompiledGraph {
+fn graph(router: fn() -> graphai::NodeDef) -> CompiledGraph {
     Graph::new()
         .max_steps(10 * LAPS as usize)
         .add_node(begin)
-        .add_node(route)
+        .add_node(router)
         .add_node(step)
         .add_node(finish)
-        .add_router([begin, step], route, [step, finish])
+        .add_router([begin, step], "route", [step, finish])
         .compile()
         .expect("the loop compiles")
 }
@@ -46,7 +57,8 @@ fn graph() -> CompiledGraph {
 // The floor: the same four nodes as `async fn`s over a serde_json `Map`,
 // driven by a loop. The router reads `counter` from the map and returns its
 // decision as an enum (what one writes by hand; graphai's router returns a
-// JSON `choice` the runtime resolves by name, which is its own cost).
+// `Route` the runtime resolves by name, or in W6-json a JSON `choice`, which
+// costs the allocations of a map).
 
 enum Next {
     Step,
@@ -97,9 +109,18 @@ fn check(output: &Map<String, Value>) {
     assert_eq!(output["counter"], LAPS, "every lap ran");
 }
 
-/// W6, µs per lap.
+/// W6, µs per lap: the router returning a `Route`.
 pub fn w6(bench: &mut Bench) {
-    let graph = graph();
+    w6_with(bench, "W6", route);
+}
+
+/// W6-json, µs per lap: the router returning `{"choice": ..}`.
+pub fn w6_json(bench: &mut Bench) {
+    w6_with(bench, "W6-json", route_json);
+}
+
+fn w6_with(bench: &mut Bench, key: &'static str, router: fn() -> graphai::NodeDef) {
+    let graph = graph(router);
     let (floor, engine) = current_thread().block_on(bench.interleave(
         7,
         async || {
@@ -114,5 +135,5 @@ pub fn w6(bench: &mut Bench) {
     ));
     let per_lap = |secs: f64| secs * 1e6 / (RUNS as f64 * LAPS as f64);
     let (floor, engine) = (per_lap(floor), per_lap(engine));
-    bench.figure("W6", floor, engine, Some(ratio(floor, engine)));
+    bench.figure(key, floor, engine, Some(ratio(floor, engine)));
 }

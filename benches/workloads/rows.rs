@@ -152,10 +152,17 @@ pub const ROWS: &[Row] = &[
     ),
     row(
         "W6",
-        "W6 router loop",
+        "W6 router loop (returns a Route)",
         "µs/lap (router + step)",
         3,
         Target::RatioAtMost(2.5),
+    ),
+    row(
+        "W6-json",
+        "W6 router loop (returns JSON choice)",
+        "µs/lap (router + step)",
+        3,
+        Target::None,
     ),
 ];
 

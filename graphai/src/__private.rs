@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 pub use crate::graph_check::*;
-pub use crate::node::{Context, Node, NodeDef, NodeFuture, NodeResult, NodeSlot, ParamInfo};
+pub use crate::node::{
+    Context, Node, NodeDef, NodeFuture, NodeResult, NodeSlot, ParamInfo, Produced, SlotResult,
+};
 pub use crate::policy::Policy;
 pub use crate::resource::{Res, ResourceInfo};
 pub use crate::rules::table_size;
@@ -21,6 +23,7 @@ pub use serde_json;
 use crate::callback::Callback;
 use crate::compiled::CompiledGraph;
 use crate::error::{Error, GraphCompileError, GraphError, json_kind};
+use crate::route::Route;
 use crate::state::State;
 
 /// A type a node parameter can have: anything serde can deserialize from JSON.
@@ -214,19 +217,26 @@ impl<'c, 'a> Binder<'c, 'a> {
     }
 }
 
-/// Turns what a node body returned into its output object.
+/// Turns what a node body returned into its output object (a [`Route`] is
+/// kept as it is, outside the object).
 ///
 /// # Errors
 /// [`GraphError::InvalidOutput`] when it is not a JSON object.
-pub fn output<T: Serialize + 'static>(
-    node: &str,
-    value: T,
-) -> Result<Map<String, Value>, GraphError> {
+pub fn output<T: Serialize + 'static>(node: &str, value: T) -> SlotResult {
     let mut slot = Some(value);
     let any: &mut dyn Any = &mut slot;
-    // `Value` and `Map` are taken as they are: serializing them would copy them.
+    // `Value`, `Map` and `Route` are taken as they are: serializing them
+    // would copy them.
     let value = if let Some(map) = any.downcast_mut::<Option<Map<String, Value>>>() {
-        return map.take().ok_or_else(|| invalid(node, "nothing"));
+        return map
+            .take()
+            .map(Produced::from)
+            .ok_or_else(|| invalid(node, "nothing"));
+    } else if let Some(route) = any.downcast_mut::<Option<Route>>() {
+        return route
+            .take()
+            .map(Produced::routed)
+            .ok_or_else(|| invalid(node, "nothing"));
     } else if let Some(value) = any.downcast_mut::<Option<Value>>() {
         value.take()
     } else {
@@ -242,7 +252,7 @@ pub fn output<T: Serialize + 'static>(
         }
     };
     match value {
-        Some(Value::Object(map)) => Ok(map),
+        Some(Value::Object(map)) => Ok(Produced::from(map)),
         Some(other) => Err(invalid(node, json_kind(&other))),
         None => Err(invalid(node, "nothing")),
     }
@@ -256,7 +266,7 @@ pub fn output<T: Serialize + 'static>(
 pub fn fallible_output<T: Serialize + 'static, E: Into<Error>>(
     node: &str,
     result: Result<T, E>,
-) -> Result<Map<String, Value>, GraphError> {
+) -> SlotResult {
     match result {
         Ok(value) => output(node, value),
         Err(err) => Err(GraphError::Node {

@@ -66,6 +66,7 @@ mod node;
 pub mod otel;
 mod policy;
 mod resource;
+mod route;
 mod rules;
 mod run_state;
 mod schema;
@@ -120,6 +121,7 @@ pub use interrupt::Interrupt;
 pub use node::{Context, IntoNode, Node, NodeDef, NodeFuture, NodeRef, ParamInfo};
 pub use policy::{Backoff, Policy};
 pub use resource::{Res, ResourceInfo, ResourceScope, Resources};
+pub use route::Route;
 pub use schema::{FunctionSchema, JsonSchema, OpenAIApi, Parameter, SchemaFn, StructSchema};
 /// The JSON Schema crate the function schemas build on, re-exported so that
 /// `#[derive(JsonSchema)]` works with `#[schemars(crate = "graphai::schemars")]`.

@@ -16,6 +16,7 @@ use crate::error::GraphError;
 use crate::interrupt::Interrupt;
 use crate::policy::Policy;
 use crate::resource::{Res, ResourceInfo, ResourceScope};
+use crate::route::Route;
 use crate::run_state::RunState;
 use crate::schema::FunctionSchema;
 use crate::state::State;
@@ -26,6 +27,51 @@ pub type NodeFuture<'a> =
 
 /// What a node call produces: its output object, or why it failed.
 pub type NodeResult = Result<Map<String, Value>, GraphError>;
+
+/// What a node's future in a [`NodeSlot`] produces: its output object and,
+/// for a router that returned a [`Route`], the route, kept out of the object
+/// so that it costs no JSON.
+///
+/// Made by the code `#[node]` writes; a node written by hand never needs it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Produced {
+    pub(crate) output: Map<String, Value>,
+    pub(crate) route: Option<Route>,
+}
+
+impl Produced {
+    /// A router's answer by value: no output keys of its own.
+    pub(crate) fn routed(route: Route) -> Self {
+        Self {
+            output: Map::new(),
+            route: Some(route),
+        }
+    }
+
+    /// The output object, with the route written into it as its JSON
+    /// `choice`/`choices` (what a boxed future or a record carries).
+    pub(crate) fn into_map(self) -> Map<String, Value> {
+        let mut output = self.output;
+        if let Some(route) = &self.route {
+            route.write_into(&mut output);
+        }
+        output
+    }
+}
+
+impl From<Map<String, Value>> for Produced {
+    fn from(output: Map<String, Value>) -> Self {
+        Self {
+            output,
+            route: None,
+        }
+    }
+}
+
+/// What a [`NodeSlot`] gives when its future completes.
+#[doc(hidden)]
+pub type SlotResult = Result<Produced, GraphError>;
 
 /// Where a node's future is put before it is polled: a box of its own, or,
 /// for a run's sequential steps, one allocation the steps reuse while their
@@ -39,11 +85,11 @@ pub struct NodeSlot<'a> {
 
 enum SlotInner<'a> {
     Boxing(Option<NodeFuture<'a>>),
-    Reusing(Option<ReusableBoxFuture<'a, NodeResult>>),
+    Reusing(Option<ReusableBoxFuture<'a, SlotResult>>),
 }
 
 impl<'a> NodeSlot<'a> {
-    /// A slot that boxes the future put into it.
+    /// A slot that boxes the future put into it, for [`Node::invoke`].
     #[doc(hidden)]
     pub fn boxing() -> Self {
         Self {
@@ -61,12 +107,12 @@ impl<'a> NodeSlot<'a> {
     /// Puts `future` in the slot, dropping the one before.
     pub fn put<F>(&mut self, future: F)
     where
-        F: Future<Output = NodeResult> + Send + 'a,
+        F: Future<Output = SlotResult> + Send + 'a,
     {
         match &mut self.inner {
-            SlotInner::Boxing(slot) => *slot = Some(Box::pin(future)),
             SlotInner::Reusing(Some(slot)) => slot.set(future),
             SlotInner::Reusing(slot) => *slot = Some(ReusableBoxFuture::new(future)),
+            SlotInner::Boxing(slot) => *slot = Some(boxed(future)),
         }
     }
 
@@ -74,7 +120,7 @@ impl<'a> NodeSlot<'a> {
     pub fn put_boxed(&mut self, future: NodeFuture<'a>) {
         match &mut self.inner {
             SlotInner::Boxing(slot) => *slot = Some(future),
-            SlotInner::Reusing(_) => self.put(future),
+            SlotInner::Reusing(_) => self.put(async move { future.await.map(Produced::from) }),
         }
     }
 
@@ -96,17 +142,29 @@ impl<'a> NodeSlot<'a> {
         )
     }
 
-    /// The future put in a boxing slot; for an empty slot, one that fails
+    /// The future put in the slot, boxed; for an empty slot, one that fails
     /// saying that node `node` made no future.
     pub fn into_boxed(self, node: &'static str) -> NodeFuture<'a> {
         match self.inner {
             SlotInner::Boxing(Some(future)) => future,
-            SlotInner::Reusing(Some(future)) => Box::pin(future),
+            SlotInner::Reusing(Some(future)) => {
+                Box::pin(async move { future.await.map(Produced::into_map) })
+            }
             SlotInner::Boxing(None) | SlotInner::Reusing(None) => {
                 Box::pin(std::future::ready(Err(no_future(node))))
             }
         }
     }
+}
+
+/// `future` boxed as a [`NodeFuture`]: the output object, route included.
+/// Out of line, so that the reusing slot's path (a run's steps) stays small.
+#[inline(never)]
+fn boxed<'a, F>(future: F) -> NodeFuture<'a>
+where
+    F: Future<Output = SlotResult> + Send + 'a,
+{
+    Box::pin(async move { future.await.map(Produced::into_map) })
 }
 
 /// The error of a node whose `invoke_in` put no future in its slot.
@@ -118,11 +176,14 @@ pub(crate) fn no_future(node: &str) -> GraphError {
 }
 
 impl Future for NodeSlot<'_> {
-    type Output = NodeResult;
+    type Output = SlotResult;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<NodeResult> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<SlotResult> {
         match &mut self.inner {
-            SlotInner::Boxing(Some(future)) => future.as_mut().poll(cx),
+            SlotInner::Boxing(Some(future)) => future
+                .as_mut()
+                .poll(cx)
+                .map(|result| result.map(Produced::from)),
             SlotInner::Reusing(Some(future)) => future.poll(cx),
             // The executor checks `is_empty` first, to name the node.
             SlotInner::Boxing(None) | SlotInner::Reusing(None) => {

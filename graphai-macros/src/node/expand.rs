@@ -341,12 +341,7 @@ impl NodeFn {
             Output::Missing(_) => return (TokenStream::new(), TokenStream::new()),
         };
         let node_lit = escape_braces(node);
-        let map = quote! {
-            ::core::result::Result<
-                ::graphai::Map<::std::string::String, ::graphai::Value>,
-                ::graphai::GraphError,
-            >
-        };
+        let map = quote!(::graphai::__private::SlotResult);
         let (ok_ty, err_ty) = if fallible {
             let (ok, err) = result_args(ret);
             (ok.unwrap_or(ret), err.unwrap_or(ret))

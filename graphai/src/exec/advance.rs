@@ -12,12 +12,13 @@ use serde_json::{Map, Value};
 use super::driver::Interruption;
 use super::invoke::RunEnv;
 use super::position::{
-    Edges, Fork, Frame, FrameId, FrameKind, Line, Owner, Path, PathId, Position, Route, Status,
-    Waiting,
+    Answer, Edges, Fork, Frame, FrameId, FrameKind, Line, Onward, Owner, Path, PathId, Position,
+    Status, Waiting,
 };
 use super::route::Chosen;
 use super::{BranchError, Ticket, trace};
 use crate::error::GraphError;
+use crate::node::Produced;
 
 /// A run's position and the rules that move it.
 pub(crate) struct Scheduler<'e, 'g> {
@@ -90,7 +91,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
     pub(crate) fn node_done(
         &mut self,
         id: PathId,
-        result: Result<Map<String, Value>, GraphError>,
+        result: Result<Produced, GraphError>,
     ) -> Result<(), GraphError> {
         self.pos.steps_taken += 1;
         match result {
@@ -101,26 +102,37 @@ impl<'e, 'g> Scheduler<'e, 'g> {
 
     /// Merges a node's output into its path, then starts the node's branch
     /// edges or moves on.
-    fn merge_output(
-        &mut self,
-        id: PathId,
-        mut output: Map<String, Value>,
-    ) -> Result<(), GraphError> {
+    fn merge_output(&mut self, id: PathId, mut produced: Produced) -> Result<(), GraphError> {
         let env = self.env;
         let graph = env.graph;
         let path = &mut self.pos.paths[id];
         let node = path.node;
         let def = env.def(node);
         let pipeline = path.line == Line::Pipeline;
-        let mut route = Route {
+        // The output stays where it is until it is merged: it is big to move.
+        let answer = match produced.route.take() {
+            Some(route) if def.is_router() => Answer::Route(route),
+            // A `Route` from a node that is not a router is plain output.
+            Some(route) => {
+                route.write_into(&mut produced.output);
+                Answer::Nothing
+            }
+            None => Answer::Nothing,
+        };
+        let output = &mut produced.output;
+        let mut route = Onward {
             stop: graph.is_end[node]
                 || (pipeline && output.get("success") == Some(&Value::Bool(false))),
-            ..Route::default()
+            routed: false,
+            answer,
         };
         if def.is_router() {
-            (route.choice, route.choices) = super::route::take_choice(&mut output);
+            if route.answer.is_nothing() {
+                let (choice, choices) = super::route::take_choice(output);
+                route.answer = Answer::json(choice, choices);
+            }
             // In a branch pipeline, a router that chose nothing follows its edges.
-            route.routed = !pipeline || route.choice.is_some() || route.choices.is_some();
+            route.routed = !pipeline || !route.answer.is_nothing();
         }
         if graph.upstream_readers {
             let mut upstream = Map::with_capacity(2);
@@ -133,7 +145,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
             .iter()
             .any(|edge| edge.condition.is_some())
             .then(|| output.clone());
-        Arc::make_mut(&mut path.state).merge(output);
+        Arc::make_mut(&mut path.state).merge(produced.output);
         if edges.is_empty() {
             return self.proceed(id, route);
         }
@@ -152,16 +164,15 @@ impl<'e, 'g> Scheduler<'e, 'g> {
     }
 
     /// Where path `id` goes after its node (and the node's branch edges).
-    pub(super) fn proceed(&mut self, id: PathId, route: Route) -> Result<(), GraphError> {
+    pub(super) fn proceed(&mut self, id: PathId, route: Onward) -> Result<(), GraphError> {
         let graph = self.env.graph;
         let node = self.pos.paths[id].node;
         let one;
         let next: Cow<'_, [usize]> = if route.routed {
-            let chose = route.choice.is_some() || route.choices.is_some();
-            if route.stop && !chose {
+            if route.stop && route.answer.is_nothing() {
                 return self.finish(id);
             }
-            match self.resolve(node, route.choice, route.choices) {
+            match self.resolve(node, route.answer) {
                 Ok(chosen) => {
                     trace::router_chose(self.env, node, chosen.as_slice());
                     if route.stop {

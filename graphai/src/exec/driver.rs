@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::Ticket;
 use super::advance::Scheduler;
@@ -20,7 +20,7 @@ use super::position::{FrameId, PathId, Position, Status};
 use super::record::StepRecord;
 use crate::error::GraphError;
 use crate::interrupt::Interrupt;
-use crate::node::{NodeResult, NodeSlot};
+use crate::node::{NodeSlot, Produced, SlotResult};
 use crate::run_state::RunState;
 
 /// One effect to run.
@@ -44,7 +44,7 @@ pub(crate) enum Work {
 
 /// What a node call produced.
 pub(crate) enum Outcome {
-    Output(Map<String, Value>),
+    Output(Produced),
     /// Boxed: a result moves through every future of a step, and a small one
     /// moves in registers.
     Failed(Box<GraphError>),
@@ -142,19 +142,21 @@ async fn full_call(
 ) -> Outcome {
     let call = env.invoke(node, step, state, upstream, interrupt);
     match interrupt {
-        None => into_outcome(call.await),
+        None => into_outcome(call.await.map(Produced::from)),
         Some(interrupt) => {
             let call = std::pin::pin!(call);
             let asked = std::pin::pin!(interrupt.raised());
             match futures::future::select(call, asked).await {
-                futures::future::Either::Left((result, _)) => into_outcome(result),
+                futures::future::Either::Left((result, _)) => {
+                    into_outcome(result.map(Produced::from))
+                }
                 futures::future::Either::Right((payload, _)) => Outcome::Asked(payload),
             }
         }
     }
 }
 
-fn into_outcome(result: Result<Map<String, Value>, GraphError>) -> Outcome {
+fn into_outcome(result: SlotResult) -> Outcome {
     match result {
         Ok(output) => Outcome::Output(output),
         Err(error) => Outcome::Failed(Box::new(error)),
@@ -205,7 +207,7 @@ fn running<'e>(start: Start<'e>, env: &'e RunEnv<'_>) -> Slot<impl Future<Output
         ticket,
         future: Some(async move {
             match start {
-                Start::Work(work) => work.run(env, &mut NodeSlot::boxing()).await,
+                Start::Work(work) => work.run(env, &mut NodeSlot::reusing()).await,
                 Start::Polled {
                     path,
                     ticket,
@@ -225,7 +227,7 @@ fn running<'e>(start: Start<'e>, env: &'e RunEnv<'_>) -> Slot<impl Future<Output
 }
 
 /// Polls `slot` once, its panic caught: `None` while it is pending.
-async fn poll_once(slot: &mut NodeSlot<'_>) -> Option<std::thread::Result<NodeResult>> {
+async fn poll_once(slot: &mut NodeSlot<'_>) -> Option<std::thread::Result<SlotResult>> {
     std::future::poll_fn(|cx| {
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *slot).poll(cx)));
         Poll::Ready(match polled {

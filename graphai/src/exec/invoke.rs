@@ -14,7 +14,7 @@ use super::RunConfig;
 use crate::callback::{Callback, GraphEvent};
 use crate::error::GraphError;
 use crate::interrupt::Interrupt;
-use crate::node::{Context, NodeDef, NodeResult, NodeSlot, no_future};
+use crate::node::{Context, NodeDef, NodeSlot, SlotResult, no_future};
 use crate::resource::{ResourceScope, Resources};
 use crate::run_state::RunState;
 use crate::tables::Inner;
@@ -91,7 +91,7 @@ impl<'g> RunEnv<'g> {
         state: Arc<RunState>,
         upstream: Option<Arc<Value>>,
         slot: &mut NodeSlot<'e>,
-    ) -> NodeResult {
+    ) -> SlotResult {
         self.put_quick(node, state, upstream, slot)?;
         self.quick_result(node, AssertUnwindSafe(slot).catch_unwind().await)
     }
@@ -126,8 +126,8 @@ impl<'g> RunEnv<'g> {
     pub(crate) fn quick_result(
         &self,
         node: usize,
-        polled: std::thread::Result<NodeResult>,
-    ) -> NodeResult {
+        polled: std::thread::Result<SlotResult>,
+    ) -> SlotResult {
         polled.map_err(|payload| GraphError::Panic {
             node: self.name(node).to_owned(),
             message: panic_message(payload.as_ref()),

@@ -143,7 +143,7 @@ pub(crate) struct Edges {
     /// The next edge to consider, an index into the node's branch edges.
     pub(crate) next: usize,
     /// Where the path goes afterwards.
-    pub(crate) route: Route,
+    pub(crate) route: Onward,
     /// What the frame waits for now.
     pub(crate) waiting: Waiting,
 }
@@ -166,15 +166,58 @@ pub(crate) enum Waiting {
 /// on once its branch edges have run (as GraphAI does, a router's bad choice
 /// fails the path after its waiting branches ran).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Route {
+pub(crate) struct Onward {
     /// The path ends here: an end node, or `"success": false` in a pipeline.
     pub(crate) stop: bool,
     /// The node was a router and its output is to be followed.
     pub(crate) routed: bool,
-    /// The router's `choice`, taken out of its output.
-    pub(crate) choice: Option<Value>,
-    /// The router's `choices`, taken out of its output.
-    pub(crate) choices: Option<Value>,
+    /// What the router answered.
+    pub(crate) answer: Answer,
+}
+
+/// A router's answer, taken out of what it returned; checked against the
+/// graph only when the path moves on. Small, as it moves with the path.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum Answer {
+    /// It answered nothing.
+    #[default]
+    Nothing,
+    /// The `choice` key of its JSON output.
+    Choice(Value),
+    /// The `choices` key of its JSON output (which wins over `choice`).
+    Choices(Value),
+    /// A [`crate::Route`] it returned.
+    Route(crate::Route),
+}
+
+impl Answer {
+    pub(crate) fn is_nothing(&self) -> bool {
+        matches!(self, Answer::Nothing)
+    }
+
+    /// The answer in a JSON output's `choice` and `choices` (either may be
+    /// absent; `choices` wins, as GraphAI reads it first).
+    pub(crate) fn json(choice: Option<Value>, choices: Option<Value>) -> Self {
+        match (choice, choices) {
+            (_, Some(choices)) => Answer::Choices(choices),
+            (Some(choice), None) => Answer::Choice(choice),
+            (None, None) => Answer::Nothing,
+        }
+    }
+
+    /// The answer as JSON `choice` and `choices` values, as a saved run
+    /// position stores it.
+    pub(crate) fn to_json(&self) -> (Option<Value>, Option<Value>) {
+        match self {
+            Answer::Nothing => (None, None),
+            Answer::Choice(choice) => (Some(choice.clone()), None),
+            Answer::Choices(choices) => (None, Some(choices.clone())),
+            Answer::Route(route) => match route.to_json() {
+                ("choice", value) => (Some(value), None),
+                (_, value) => (None, Some(value)),
+            },
+        }
+    }
 }
 
 /// The whole position of a run.

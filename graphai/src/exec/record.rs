@@ -106,7 +106,18 @@ impl Scheduler<'_, '_> {
                 }
                 let name = self.env.name(entry.node);
                 let event = match outcome {
-                    Outcome::Output(output) => {
+                    Outcome::Output(produced) => {
+                        // A route by value is recorded as the JSON answer it stands for.
+                        let routed;
+                        let output = match &produced.route {
+                            None => &produced.output,
+                            Some(route) => {
+                                let mut output = produced.output.clone();
+                                route.write_into(&mut output);
+                                routed = output;
+                                &routed
+                            }
+                        };
                         json!({ "path": path, "node": name, "out": encode_output(&entry.state, output) })
                     }
                     Outcome::Failed(error) => {
@@ -166,7 +177,7 @@ impl Scheduler<'_, '_> {
                 )));
             }
             let outcome = match (event.get("out"), event.get("error")) {
-                (Some(out), _) => Outcome::Output(decode_output(&entry.state, out)?),
+                (Some(out), _) => Outcome::Output(decode_output(&entry.state, out)?.into()),
                 (None, Some(Value::String(message))) => {
                     Outcome::Failed(Box::new(GraphError::Node {
                         node: name.to_owned(),

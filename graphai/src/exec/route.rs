@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::advance::Scheduler;
+use super::position::Answer;
 use crate::error::GraphError;
 
 /// Takes a router's `choice` and `choices` out of its output. An output
@@ -44,14 +45,9 @@ impl Chosen {
 }
 
 impl Scheduler<'_, '_> {
-    /// A router's `choice`/`choices`, resolved against its declared
-    /// destinations (or, for a router with none, every node of the graph).
-    pub(crate) fn resolve(
-        &self,
-        router: usize,
-        choice: Option<Value>,
-        choices: Option<Value>,
-    ) -> Result<Chosen, GraphError> {
+    /// A router's answer, resolved against its declared destinations (or,
+    /// for a router with none, every node of the graph).
+    pub(crate) fn resolve(&self, router: usize, answer: Answer) -> Result<Chosen, GraphError> {
         let name = self.env.name(router);
         let invalid = |key, expected, found: &Value| GraphError::InvalidChoice {
             router: name.to_owned(),
@@ -59,38 +55,53 @@ impl Scheduler<'_, '_> {
             expected,
             found: found.to_string(),
         };
-        match (choices, choice) {
-            (Some(Value::Array(list)), _) => {
-                if list.is_empty() {
-                    return Err(GraphError::EmptyChoice {
-                        router: name.to_owned(),
-                    });
-                }
-                let mut chosen = Vec::with_capacity(list.len());
-                for item in &list {
-                    let Value::String(choice) = item else {
-                        return Err(invalid("choices", "a list of node names", item));
-                    };
-                    let node = self.resolve_one(router, choice)?;
-                    if chosen.contains(&node) {
-                        return Err(GraphError::DuplicateChoice {
-                            router: name.to_owned(),
-                            choice: choice.clone(),
-                        });
-                    }
-                    chosen.push(node);
-                }
-                Ok(Chosen::Many(chosen))
-            }
-            (Some(other), _) => Err(invalid("choices", "a list of node names", &other)),
-            (None, Some(Value::String(choice))) => {
+        match answer {
+            Answer::Route(route) => match route.choice() {
+                Some(choice) => Ok(Chosen::One(self.resolve_one(router, choice)?)),
+                None => self.resolve_many(router, route.names().map(Ok)),
+            },
+            Answer::Choices(Value::Array(list)) => self.resolve_many(
+                router,
+                list.iter().map(|item| match item {
+                    Value::String(choice) => Ok(choice.as_str()),
+                    other => Err(invalid("choices", "a list of node names", other)),
+                }),
+            ),
+            Answer::Choices(other) => Err(invalid("choices", "a list of node names", &other)),
+            Answer::Choice(Value::String(choice)) => {
                 Ok(Chosen::One(self.resolve_one(router, &choice)?))
             }
-            (None, Some(other)) => Err(invalid("choice", "a node name", &other)),
-            (None, None) => Err(GraphError::MissingChoice {
+            Answer::Choice(other) => Err(invalid("choice", "a node name", &other)),
+            Answer::Nothing => Err(GraphError::MissingChoice {
                 router: name.to_owned(),
             }),
         }
+    }
+
+    /// A fan-out to `names`: at least one, none twice.
+    fn resolve_many<'n>(
+        &self,
+        router: usize,
+        names: impl Iterator<Item = Result<&'n str, GraphError>>,
+    ) -> Result<Chosen, GraphError> {
+        let mut chosen = Vec::with_capacity(names.size_hint().0);
+        for choice in names {
+            let choice = choice?;
+            let node = self.resolve_one(router, choice)?;
+            if chosen.contains(&node) {
+                return Err(GraphError::DuplicateChoice {
+                    router: self.env.name(router).to_owned(),
+                    choice: choice.to_owned(),
+                });
+            }
+            chosen.push(node);
+        }
+        if chosen.is_empty() {
+            return Err(GraphError::EmptyChoice {
+                router: self.env.name(router).to_owned(),
+            });
+        }
+        Ok(Chosen::Many(chosen))
     }
 
     fn resolve_one(&self, router: usize, choice: &str) -> Result<usize, GraphError> {

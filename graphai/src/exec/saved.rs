@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::position::{
-    Edges, Fork, Frame, FrameKind, Line, Owner, Path, Position, Route, Status, Waiting,
+    Answer, Edges, Fork, Frame, FrameKind, Line, Onward, Owner, Path, Position, Status, Waiting,
 };
 use crate::run_state::RunState;
 use crate::tables::Inner;
@@ -221,11 +221,14 @@ impl Position {
                             Waiting::Condition { .. } => edges.next - 1,
                             _ => edges.next,
                         },
-                        route: SavedRoute {
-                            stop: edges.route.stop,
-                            routed: edges.route.routed,
-                            choice: edges.route.choice.clone(),
-                            choices: edges.route.choices.clone(),
+                        route: {
+                            let (choice, choices) = edges.route.answer.to_json();
+                            SavedRoute {
+                                stop: edges.route.stop,
+                                routed: edges.route.routed,
+                                choice,
+                                choices,
+                            }
                         },
                         pipeline: match edges.waiting {
                             Waiting::Pipeline(child) => Some(child),
@@ -392,11 +395,10 @@ impl Position {
                     FrameKind::Edges(Edges {
                         output: output.clone(),
                         next: *next,
-                        route: Route {
+                        route: Onward {
                             stop: route.stop,
                             routed: route.routed,
-                            choice: route.choice.clone(),
-                            choices: route.choices.clone(),
+                            answer: Answer::json(route.choice.clone(), route.choices.clone()),
                         },
                         waiting: match pipeline {
                             Some(child) => Waiting::Pipeline(has_path(*child)?),
