@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::Stream;
-use futures::future::BoxFuture;
 use futures::future::FutureExt;
+use futures::future::{BoxFuture, Either};
 use serde_json::{Map, Value};
 
 use super::{RunConfig, RunOutput, run, streaming};
@@ -188,10 +188,25 @@ impl<'a> RunOptions<'a> {
     /// As [`execute`](Self::execute), and for a thread run the errors of its
     /// checkpoints: no store, a thread that does not exist or is busy, a
     /// changed graph, a store that fails or a checkpoint that cannot be read.
-    pub async fn outcome(self) -> Result<RunOutcome, GraphError> {
-        let callback = self.callback;
-        let run = std::pin::pin!(self.go(callback));
-        streaming(callback, run).await
+    pub fn outcome(self) -> impl Future<Output = Result<RunOutcome, GraphError>> + 'a {
+        if self.callback.is_none() && self.thread.is_none() && self.answer.is_none() {
+            // A plain run: its future alone, so that the future `execute`
+            // returns (which `execute_many` spawns, and tokio moves about)
+            // is hardly bigger than the run's own.
+            return Either::Left(plain(
+                self.graph,
+                self.input,
+                self.max_steps,
+                self.resources,
+            ));
+        }
+        // Streaming, threads and answers: boxed, to keep their room out of
+        // the plain run's future.
+        Either::Right(Box::pin(async move {
+            let callback = self.callback;
+            let run = std::pin::pin!(self.go(callback));
+            streaming(callback, run).await
+        }))
     }
 
     /// The run itself, streaming through `callback` (the caller closes it).
@@ -270,6 +285,21 @@ impl<'a> RunOptions<'a> {
             result: None,
         }
     }
+}
+
+/// A run with no callback, thread or answer.
+async fn plain(
+    graph: &Inner,
+    input: Value,
+    max_steps: Option<usize>,
+    resources: Option<Resources>,
+) -> Result<RunOutcome, GraphError> {
+    let config = RunConfig {
+        callback: None,
+        max_steps,
+        resources: resources.as_ref(),
+    };
+    run(graph, input, config).await.map(RunOutcome::Finished)
 }
 
 /// What [`RunOptions::stream`] yields: the run's events in order, then its result.
