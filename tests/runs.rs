@@ -194,6 +194,41 @@ async fn pure(n: u64) -> Value {
     json!({ "double": n * 2 })
 }
 
+static TICKS: AtomicUsize = AtomicUsize::new(0);
+
+#[node(start, end)]
+async fn ticks_seen() -> Value {
+    json!({ "ticks": TICKS.load(Ordering::SeqCst) })
+}
+
+/// Runs that never wait share the thread: another task gets its turns while
+/// `execute_many` works through its inputs, not only once it is done.
+#[tokio::test]
+async fn execute_many_lets_other_tasks_run_between_runs_that_never_wait() {
+    let graph = Graph::new()
+        .add_node(ticks_seen)
+        .compile()
+        .expect("compiles");
+    let ticker = tokio::spawn(async {
+        loop {
+            TICKS.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+        }
+    });
+    let results = graph.execute_many((0..2_000).map(|_| json!({})), 2).await;
+    ticker.abort();
+    let ticks = |i: usize| results[i].as_ref().expect("runs")["ticks"].as_u64();
+    let (first, last) = (ticks(0), ticks(results.len() - 1));
+    assert!(
+        last > first,
+        "the ticker ran {first:?} times before the first run and {last:?} before the last"
+    );
+    assert!(
+        graph.execute_many(Vec::<Value>::new(), 4).await.is_empty(),
+        "no inputs, no results"
+    );
+}
+
 #[test]
 fn execute_many_works_outside_a_tokio_runtime() {
     let graph = Graph::new().add_node(pure).compile().expect("compiles");

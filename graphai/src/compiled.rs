@@ -80,10 +80,12 @@ impl CompiledGraph {
     /// Runs the graph once per input, at most `concurrency` at once, and
     /// returns one result per input, in input order.
     ///
-    /// Inside a Tokio runtime each run is a task of its own, so a
-    /// multi-thread runtime runs them on all its workers, and dropping the
-    /// returned future aborts the runs still going; elsewhere they run
-    /// concurrently on the calling task. One failure loses no other result.
+    /// Inside a Tokio runtime the runs are made by `concurrency` tasks, each
+    /// taking the next input when its run ends, so a multi-thread runtime
+    /// runs them on all its workers, and dropping the returned future aborts
+    /// the runs still going; the inputs are collected first (the iterator
+    /// need not be `Send`). Elsewhere they run concurrently on the calling
+    /// task. One failure loses no other result.
     pub async fn execute_many<I>(
         &self,
         inputs: I,

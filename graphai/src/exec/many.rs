@@ -1,6 +1,6 @@
 //! `execute_many`: many runs of one graph, at most `concurrency` at once.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
 use futures::stream::StreamExt;
@@ -9,16 +9,24 @@ use serde_json::{Map, Value};
 use super::invoke::panic_message;
 use super::{RunConfig, run};
 use crate::error::GraphError;
+use crate::sync::lock;
 use crate::tables::Inner;
 
 type RunResult = Result<Map<String, Value>, GraphError>;
 
+/// The inputs not taken yet, each with its place in the list.
+type Queue = Mutex<std::iter::Enumerate<std::vec::IntoIter<Value>>>;
+
 /// Runs `graph` once per input and returns the results in input order.
 ///
-/// Inside a Tokio runtime each run is a task of a [`tokio::task::JoinSet`], so
-/// a multi-thread runtime runs them on all its workers and dropping the
-/// returned future aborts every run still going. Elsewhere the runs are
-/// polled concurrently by the returned future itself.
+/// Inside a Tokio runtime the runs are made by `concurrency` worker tasks of
+/// a [`tokio::task::JoinSet`] (fewer when there are fewer inputs), each
+/// taking the next input when its run ends: a multi-thread runtime runs them
+/// on all its workers, and dropping the returned future aborts every run
+/// still going. A task per run would be allocated and scheduled once per
+/// input, and Tokio moves a task's whole future on its way in; a worker
+/// reuses its task, and its run's state stays where it was. Elsewhere the
+/// runs are polled concurrently by the returned future itself.
 pub(crate) async fn execute_many(
     graph: &Arc<Inner>,
     inputs: impl Iterator<Item = Value>,
@@ -34,38 +42,28 @@ pub(crate) async fn execute_many(
         results.sort_by_key(|(index, _)| *index);
         return results.into_iter().map(|(_, result)| result).collect();
     }
-    let mut results: Vec<Option<RunResult>> = Vec::new();
+    // Taken by the workers, which may run on other threads: the caller's
+    // iterator need not be `Send`.
+    let inputs: Vec<Value> = inputs.collect();
+    let mut results: Vec<Option<RunResult>> = Vec::with_capacity(inputs.len());
+    results.resize_with(inputs.len(), || None);
+    let workers = concurrency.min(inputs.len());
+    let queue: Arc<Queue> = Arc::new(Mutex::new(inputs.into_iter().enumerate()));
     let mut tasks = tokio::task::JoinSet::new();
-    let mut inputs = inputs.enumerate();
-    loop {
-        while tasks.len() < concurrency {
-            let Some((index, input)) = inputs.next() else {
-                break;
-            };
-            let graph = Arc::clone(graph);
-            // A node's panic is already the run's error; anything else that
-            // panics is caught here, so each result comes back with its index.
-            tasks.spawn(async move {
-                let run = std::panic::AssertUnwindSafe(execute(&graph, input)).catch_unwind();
-                let result = run.await.unwrap_or_else(|payload| {
-                    Err(GraphError::Aborted {
-                        index,
-                        message: panic_message(payload.as_ref()),
-                    })
-                });
-                (index, result)
-            });
-            results.push(None);
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
+    for _ in 0..workers {
+        tasks.spawn(worker(Arc::clone(graph), Arc::clone(&queue)));
+    }
+    while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, result)) => results[index] = Some(result),
+            Ok(done) => {
+                for (index, result) in done {
+                    results[index] = Some(result);
+                }
+            }
             Err(error) => {
-                // Only a runtime shutting down ends a task early: the result
-                // left empty says so below.
-                tracing::warn!(%error, "a run of `execute_many` ended without a result");
+                // Only a runtime shutting down ends a worker early: the
+                // results it held are left empty, and say so below.
+                tracing::warn!(%error, "a worker of `execute_many` ended without its results");
             }
         }
     }
@@ -81,6 +79,32 @@ pub(crate) async fn execute_many(
             })
         })
         .collect()
+}
+
+/// One worker of `execute_many`: runs the queue's inputs one after another
+/// until none is left, and returns each result with its input's index.
+async fn worker(graph: Arc<Inner>, queue: Arc<Queue>) -> Vec<(usize, RunResult)> {
+    let mut done = Vec::new();
+    loop {
+        let next = lock(&queue).next();
+        let Some((index, input)) = next else {
+            return done;
+        };
+        // A node's panic is already the run's error; anything else that
+        // panics is caught here, so each result comes back with its index.
+        let run = std::panic::AssertUnwindSafe(execute(&graph, input)).catch_unwind();
+        let result = run.await.unwrap_or_else(|payload| {
+            Err(GraphError::Aborted {
+                index,
+                message: panic_message(payload.as_ref()),
+            })
+        });
+        done.push((index, result));
+        // Runs that never wait would otherwise keep this worker thread to
+        // themselves until the queue is empty: give the other tasks their
+        // turn once Tokio's budget for this one is spent.
+        tokio::task::coop::consume_budget().await;
+    }
 }
 
 async fn execute(graph: &Inner, input: Value) -> RunResult {
