@@ -43,6 +43,8 @@ export BENCH_COMMIT="$commit"
 export BENCH_NPROC="$(nproc)"
 export BENCH_CPU="$(grep -m 1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)"
 export BENCH_RUSTC="$(rustc --version)"
+# The build settings both sides are measured with: the workspace's [profile.bench].
+export BENCH_PROFILE="$(awk '/^\[/{on = ($0 == "[profile.bench]"); next} on && /=/{printf "%s%s", sep, $0; sep = ", "}' Cargo.toml)"
 
 "$exe" --report "$tmp"/run*.tsv > "$out"
 echo "wrote $out" >&2

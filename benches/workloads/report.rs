@@ -165,6 +165,11 @@ pub fn report(files: &[PathBuf]) -> String {
         env("BENCH_NPROC")
     );
     let _ = writeln!(w, "- rustc: {}", env("BENCH_RUSTC"));
+    let _ = writeln!(
+        w,
+        "- build: `[profile.bench]` {}, for graphai and the floor alike",
+        env("BENCH_PROFILE")
+    );
     let _ = writeln!(w, "- load before: {}", env("BENCH_LOAD_BEFORE"));
     let _ = writeln!(w, "- load after: {}", env("BENCH_LOAD_AFTER"));
     let _ = writeln!(
