@@ -24,9 +24,8 @@ mod nodes {
         }
     }
 
-    /// Answers the same with a `Route`.
-    #[router(name = "pick")]
-    pub async fn pick_route(to: Value) -> Route {
+    /// The `Route` for `to`: every name of a list, or the one name.
+    fn route_for(to: Value) -> Route {
         match to {
             Value::Array(names) => Route::all(
                 names
@@ -38,18 +37,16 @@ mod nodes {
         }
     }
 
+    /// Answers the same with a `Route`.
+    #[router(name = "pick")]
+    pub async fn pick_route(to: Value) -> Route {
+        route_for(to)
+    }
+
     /// The same with retries: the run takes the general path, not the quick one.
     #[router(name = "pick", retries = 2)]
     pub async fn pick_route_with_policy(to: Value) -> graphai::Result<Route> {
-        Ok(match to {
-            Value::Array(names) => Route::all(
-                names
-                    .into_iter()
-                    .map(|name| name.as_str().unwrap_or_default().to_owned()),
-            ),
-            Value::String(name) => Route::to(name),
-            _ => Route::to(""),
-        })
+        Ok(route_for(to))
     }
 
     #[node(end)]
