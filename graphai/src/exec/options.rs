@@ -191,7 +191,7 @@ impl<'a> RunOptions<'a> {
     pub fn outcome(self) -> impl Future<Output = Result<RunOutcome, GraphError>> + 'a {
         if self.callback.is_none() && self.thread.is_none() && self.answer.is_none() {
             // A plain run: its future alone, so that the future `execute`
-            // returns (which `execute_many` spawns, and tokio moves about)
+            // returns (which a caller may spawn, and Tokio then moves about)
             // is hardly bigger than the run's own.
             return Either::Left(plain(
                 self.graph,
