@@ -26,7 +26,7 @@ pub use event::{EventType, GraphEvent};
 pub use stream::{EventStream, TokenStream};
 
 use event::Formats;
-use stream::{Closing, Item, Receiver};
+use stream::{Closing, Item, NodeNames, NodeTag, Receiver};
 
 /// GraphAI's default `special_token_format`.
 const DEFAULT_SPECIAL_TOKEN_FORMAT: &str = "<{identifier}:{token}:{params}>";
@@ -62,6 +62,8 @@ struct Shared {
     errors: Arc<Mutex<Vec<GraphEvent>>>,
     /// Nodes started with `start_node_inactive` whose end is still to come.
     inactive: Mutex<HashSet<String>>,
+    /// The names `for_node` handles attribute tokens to, by tag.
+    names: Arc<NodeNames>,
 }
 
 /// The streaming queue shared by a run's streaming nodes and its consumer.
@@ -105,7 +107,9 @@ struct Shared {
 #[derive(Clone)]
 pub struct Callback {
     shared: Arc<Shared>,
-    node: Option<Arc<str>>,
+    /// The node this handle's tokens are attributed to: its name, and the
+    /// tag its tokens carry.
+    node: Option<(Arc<str>, NodeTag)>,
 }
 
 impl Default for Callback {
@@ -118,7 +122,7 @@ impl fmt::Debug for Callback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Callback")
             .field("identifier", &self.shared.formats.identifier)
-            .field("node", &self.node)
+            .field("node", &self.node())
             .field("capacity", &self.shared.capacity)
             .field("discard", &self.shared.discard)
             .field("closed", &self.is_closed())
@@ -165,6 +169,7 @@ impl Callback {
                 closing: Arc::new(Closing::default()),
                 errors: Arc::new(Mutex::new(Vec::new())),
                 inactive: Mutex::new(HashSet::new()),
+                names: Arc::new(NodeNames::default()),
             }),
             node: None,
         }
@@ -174,15 +179,16 @@ impl Callback {
     /// (the `node` field of [`GraphEvent`]). The graph gives each streaming
     /// node such a handle, so parallel nodes' tokens can be told apart.
     pub fn for_node(&self, node: &str) -> Self {
+        let (tag, name) = self.shared.names.tag(node);
         Self {
             shared: Arc::clone(&self.shared),
-            node: Some(Arc::from(node)),
+            node: Some((name, tag)),
         }
     }
 
     /// The node this handle attributes its tokens to, if any.
     pub fn node(&self) -> Option<&str> {
-        self.node.as_deref()
+        self.node.as_ref().map(|(name, _)| &**name)
     }
 
     /// The identifier in special tokens and events (`graphai` by default).
@@ -206,7 +212,7 @@ impl Callback {
             identifier: self.shared.formats.identifier.clone(),
             token: None,
             params: None,
-            node: self.node.as_deref().map(str::to_owned),
+            node: self.node().map(str::to_owned),
         }
     }
 
@@ -256,7 +262,7 @@ impl Callback {
 
     fn token(&self, token: String) -> Item {
         Item::Token {
-            node: self.node.clone(),
+            node: self.node.as_ref().map(|(_, tag)| *tag),
             token,
         }
     }
@@ -318,7 +324,7 @@ impl Callback {
             event.identifier.clone_from(&self.shared.formats.identifier);
         }
         if event.node.is_none() {
-            event.node = self.node.as_deref().map(str::to_owned);
+            event.node = self.node().map(str::to_owned);
         }
         let kind = event.r#type.clone();
         self.send(Item::Event(Box::new(event)), || {
@@ -428,6 +434,7 @@ impl Callback {
                 Arc::clone(&self.shared.closing),
                 Arc::clone(&self.shared.errors),
                 Arc::clone(&self.shared.formats),
+                Arc::clone(&self.shared.names),
             )),
             Slot::Taken(first) => {
                 *slot = Slot::Taken(first);

@@ -15,15 +15,46 @@ use super::event::{EventType, Formats, GraphEvent};
 use super::lock;
 
 /// One item of the queue. A token is what a streaming node sends most, so it
-/// travels small: its text and the sending node, shared, with no copy of the
-/// identifier (the stream adds it when it makes a [`GraphEvent`]).
+/// travels small: its text and the sending node's [`NodeTag`], with no copy
+/// of the identifier (the stream adds both names when it makes a
+/// [`GraphEvent`]).
 #[derive(Debug)]
 pub(crate) enum Item {
     Token {
-        node: Option<Arc<str>>,
+        node: Option<NodeTag>,
         token: String,
     },
     Event(Box<GraphEvent>),
+}
+
+/// A node's name as a token carries it: its place in the callback's
+/// [`NodeNames`]. A shared name would have its count changed twice per
+/// token, by the sender and by the reader, which costs a streaming run a
+/// tenth of its rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NodeTag(usize);
+
+/// The names of the nodes a callback's handles attribute tokens to, each
+/// kept once for the callback's life.
+#[derive(Debug, Default)]
+pub(crate) struct NodeNames(Mutex<Vec<Arc<str>>>);
+
+impl NodeNames {
+    /// The tag of `name` (a new one the first time) and the name, shared.
+    pub(crate) fn tag(&self, name: &str) -> (NodeTag, Arc<str>) {
+        let mut names = lock(&self.0);
+        if let Some(index) = names.iter().position(|known| &**known == name) {
+            return (NodeTag(index), Arc::clone(&names[index]));
+        }
+        let shared: Arc<str> = Arc::from(name);
+        names.push(Arc::clone(&shared));
+        (NodeTag(names.len() - 1), shared)
+    }
+
+    /// The names tagged so far, by tag.
+    pub(crate) fn snapshot(&self) -> Vec<Arc<str>> {
+        lock(&self.0).clone()
+    }
 }
 
 /// The receiving end of the queue.
@@ -98,6 +129,9 @@ pub struct EventStream {
     errors: Arc<Mutex<Vec<GraphEvent>>>,
     formats: Arc<Formats>,
     tail: VecDeque<GraphEvent>,
+    /// The callback's node names, and the ones this stream has read.
+    names: Arc<NodeNames>,
+    known: Vec<Arc<str>>,
 }
 
 impl EventStream {
@@ -106,6 +140,7 @@ impl EventStream {
         closing: Arc<Closing>,
         errors: Arc<Mutex<Vec<GraphEvent>>>,
         formats: Arc<Formats>,
+        names: Arc<NodeNames>,
     ) -> Self {
         Self {
             receiver: Some(receiver),
@@ -113,7 +148,18 @@ impl EventStream {
             errors,
             formats,
             tail: VecDeque::new(),
+            names,
+            known: Vec::new(),
         }
+    }
+
+    /// The name of the node tagged `tag` (read again from the callback
+    /// when the tag is newer than the ones this stream knows).
+    fn name(&mut self, NodeTag(index): NodeTag) -> Option<String> {
+        if index >= self.known.len() {
+            self.known = self.names.snapshot();
+        }
+        self.known.get(index).map(|name| name.to_string())
     }
 
     /// The queue is done: the errors, then the end.
@@ -152,14 +198,14 @@ impl EventStream {
         )
     }
 
-    fn event(&self, item: Item) -> GraphEvent {
+    fn event(&mut self, item: Item) -> GraphEvent {
         match item {
             Item::Token { node, token } => GraphEvent {
                 r#type: EventType::Callback,
                 identifier: self.formats.identifier.clone(),
                 token: Some(token),
                 params: None,
-                node: node.map(|node| node.to_string()),
+                node: node.and_then(|tag| self.name(tag)),
             },
             Item::Event(event) => *event,
         }

@@ -113,3 +113,45 @@ fn debug_shows_the_configuration() {
         "Callback { identifier: \"app\", node: Some(\"n\"), capacity: Some(3), discard: false, closed: false }"
     );
 }
+
+#[tokio::test]
+async fn tokens_are_attributed_to_their_node_also_when_a_node_joins_mid_stream() {
+    let callback = Callback::new();
+    let mut events = callback.events().unwrap();
+    let (a, b) = (callback.for_node("a"), callback.for_node("b"));
+    a.acall("1").await.unwrap();
+    b.acall("2").await.unwrap();
+    // Read before `c` exists: the stream learns its name later.
+    let first = within(events.next()).await.unwrap();
+    let c = callback.for_node("c");
+    c.acall("3").await.unwrap();
+    // The same name twice is one tag.
+    callback.for_node("a").acall("4").await.unwrap();
+    callback.acall("5").await.unwrap();
+    callback.close().await;
+    let mut seen = vec![first];
+    while let Some(event) = within(events.next()).await {
+        seen.push(event);
+    }
+    let attributed: Vec<(Option<&str>, Option<&str>)> = seen
+        .iter()
+        .filter(|event| event.r#type == EventType::Callback)
+        .map(|event| (event.token.as_deref(), event.node.as_deref()))
+        .collect();
+    assert_eq!(
+        attributed,
+        [
+            (Some("1"), Some("a")),
+            (Some("2"), Some("b")),
+            (Some("3"), Some("c")),
+            (Some("4"), Some("a")),
+            (Some("5"), None),
+        ]
+    );
+    assert_eq!(c.node(), Some("c"));
+    assert_eq!(
+        callback.shared.names.snapshot().len(),
+        3,
+        "one name per node"
+    );
+}
