@@ -252,17 +252,19 @@ impl RunState {
     }
 
     /// Freezes this path's writes and returns `n` states that share them.
-    pub(crate) fn fork(&mut self, n: usize) -> Vec<RunState> {
+    ///
+    /// The branches' states come one at a time, for the caller to put each
+    /// where it goes (no list of them in between); dropping the iterator
+    /// drops the rest.
+    pub(crate) fn fork(&mut self, n: usize) -> impl Iterator<Item = RunState> + use<> {
         if !self.top.is_empty() {
             let writes = std::mem::take(&mut self.top);
             self.frozen.freeze(writes);
         }
-        (0..n)
-            .map(|_| RunState {
-                frozen: self.frozen.clone(),
-                top: Map::new(),
-            })
-            .collect()
+        std::iter::repeat_n(self.frozen.clone(), n).map(|frozen| RunState {
+            frozen,
+            top: Map::new(),
+        })
     }
 
     /// What a branch forked from a state with `base_layers` frozen layers
@@ -339,7 +341,7 @@ mod tests {
     fn later_writes_win_and_forks_see_the_base() {
         let mut state = RunState::new(map(json!({ "a": 1, "b": 1 })));
         state.merge(map(json!({ "b": 2 })));
-        let mut branches = state.fork(2);
+        let mut branches: Vec<_> = state.fork(2).collect();
         branches[0].merge(map(json!({ "c": 3 })));
         assert_eq!(branches[0].get("b"), Some(&json!(2)));
         assert_eq!(branches[0].get("c"), Some(&json!(3)));
@@ -364,12 +366,12 @@ mod tests {
     fn branches_merge_in_order_and_report_differing_writes() {
         let mut state = RunState::new(map(json!({ "input": 0 })));
         let base = state.layers();
-        let mut branches = state.fork(3);
+        let mut branches: Vec<_> = state.fork(3).collect();
         branches[0].merge(map(json!({ "a": 1, "same": true })));
         branches[1].merge(map(json!({ "a": 2, "b": 1 })));
         // Branch 2 writes in two layers (it forked again) and agrees on `same`.
         branches[2].merge(map(json!({ "b": 1, "same": true })));
-        drop(branches[2].fork(1));
+        branches[2].fork(1).for_each(drop);
         branches[2].merge(map(json!({ "a": 3, "c": 1 })));
         let writes = branches.into_iter().map(|b| b.into_writes(base)).collect();
         let conflicts = state.merge_branches(writes);
@@ -389,7 +391,7 @@ mod tests {
     /// cannot take it back.
     fn join(base: Value, writes: &[Value], hold: bool) -> (RunState, Vec<Conflict>) {
         let mut state = RunState::new(map(base));
-        let mut branches = state.fork(writes.len());
+        let mut branches: Vec<_> = state.fork(writes.len()).collect();
         let held = hold.then(|| state.clone());
         for (branch, write) in branches.iter_mut().zip(writes) {
             branch.merge(map(write.clone()));
@@ -445,11 +447,11 @@ mod tests {
     #[test]
     fn an_inner_join_takes_back_only_its_own_layer() {
         let mut outer = RunState::new(map(json!({ "base": 0 })));
-        let mut branches = outer.fork(2);
+        let mut branches: Vec<_> = outer.fork(2).collect();
         let outer_base = outer.layers();
         let branch = &mut branches[0];
         branch.merge(map(json!({ "mine": 1 })));
-        let mut inner = branch.fork(1);
+        let mut inner: Vec<_> = branch.fork(1).collect();
         inner[0].merge(map(json!({ "inner": 2 })));
         let inner_base = branch.layers();
         let writes = inner
@@ -495,11 +497,10 @@ mod tests {
     fn repeated_forks_do_not_stack_layers() {
         let mut state = RunState::new(map(json!({ "a": 0 })));
         for i in 0..10 {
-            let branches = state.fork(2);
-            drop(branches);
+            state.fork(2).for_each(drop);
             state.merge(map(json!({ "a": i })));
         }
-        state.fork(1);
+        state.fork(1).for_each(drop);
         assert_eq!(state.layers(), 1);
         assert_eq!(state.get("a"), Some(&json!(9)));
     }
@@ -507,7 +508,7 @@ mod tests {
     #[test]
     fn branches_share_the_frozen_state_instead_of_copying_it() {
         let mut state = RunState::new(map(json!({ "big": "x".repeat(1000) })));
-        let branches = state.fork(3);
+        let branches: Vec<_> = state.fork(3).collect();
         let shared = state.frozen.0.as_ref().expect("a frozen layer");
         for branch in &branches {
             assert_eq!(branch.layers(), 1);

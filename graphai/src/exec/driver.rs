@@ -325,13 +325,9 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                                 slot: slot.take(),
                             },
                             Some(polled) => {
-                                let outcome = into_outcome(env.quick_result(node, polled));
-                                let done = Done::Node {
-                                    path,
-                                    ticket,
-                                    outcome,
-                                };
-                                self.complete(done, false)?;
+                                // Still running with this ticket (nothing
+                                // else ran meanwhile): no `Done` to check.
+                                self.returned(path, node, env.quick_result(node, polled))?;
                                 self.drop_cancelled(&mut effects, &mut live);
                                 continue;
                             }
@@ -415,26 +411,8 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                     return Ok(());
                 }
                 match outcome {
-                    Outcome::Output(output) => {
-                        if !self.answers.is_empty() {
-                            self.answers.remove(&path);
-                        }
-                        self.node_done(path, Ok(output))?;
-                        if self.env.graph.interrupt_after[node]
-                            && self.interrupted.is_none()
-                            && !self.replaying
-                        {
-                            self.interrupted = Some(Interruption {
-                                path,
-                                node,
-                                payload: Value::Null,
-                                kind: InterruptKind::After,
-                                answers: Vec::new(),
-                            });
-                        }
-                        Ok(())
-                    }
-                    Outcome::Failed(error) => self.node_done(path, Err(*error)),
+                    Outcome::Output(output) => self.returned(path, node, Ok(output)),
+                    Outcome::Failed(error) => self.returned(path, node, Err(*error)),
                     Outcome::Asked(payload) => {
                         if self.interrupted.is_none() {
                             self.interrupted = Some(Interruption {
@@ -461,6 +439,33 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 Ok(())
             }
         }
+    }
+
+    /// The node `node` of running path `path` returned `result`: it is
+    /// applied, and then the node's breakpoint after it, if any, stops the run.
+    fn returned(
+        &mut self,
+        path: PathId,
+        node: usize,
+        result: SlotResult,
+    ) -> Result<(), GraphError> {
+        let Ok(output) = result else {
+            return self.node_done(path, result);
+        };
+        if !self.answers.is_empty() {
+            self.answers.remove(&path);
+        }
+        self.node_done(path, Ok(output))?;
+        if self.env.graph.interrupt_after[node] && self.interrupted.is_none() && !self.replaying {
+            self.interrupted = Some(Interruption {
+                path,
+                node,
+                payload: Value::Null,
+                kind: InterruptKind::After,
+                answers: Vec::new(),
+            });
+        }
+        Ok(())
     }
 
     /// The next step when it can skip the effect round trip: one ready path

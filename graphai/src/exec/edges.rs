@@ -141,7 +141,7 @@ impl Scheduler<'_, '_> {
         let edge = &self.env.graph.branches[node][index];
         let state = Arc::make_mut(&mut path.state)
             .fork(1)
-            .pop()
+            .next()
             .unwrap_or_default();
         let child = Path {
             node: edge.destination,
