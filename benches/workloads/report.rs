@@ -122,10 +122,10 @@ pub fn report(files: &[PathBuf]) -> String {
             None => "-".to_owned(),
         };
         // Rows that are themselves ratios (W5's) list graphai's own figures.
-        let per_process = match row.target {
-            Target::GraphaiAtMost(_) => column(row.key, "graphai"),
-            _ if ratios.is_empty() => column(row.key, "graphai"),
-            _ => ratios,
+        let per_process = if matches!(row.target, Target::GraphaiAtMost(_)) || ratios.is_empty() {
+            column(row.key, "graphai")
+        } else {
+            ratios
         };
         let per_process: Vec<String> = per_process.iter().map(|r| format!("{r:.2}")).collect();
         let shown_ratio = if ratio.is_finite() {

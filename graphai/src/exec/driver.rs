@@ -449,14 +449,16 @@ impl<'e, 'g> Scheduler<'e, 'g> {
         node: usize,
         result: SlotResult,
     ) -> Result<(), GraphError> {
-        let Ok(output) = result else {
-            return self.node_done(path, result);
-        };
-        if !self.answers.is_empty() {
+        let output = result.is_ok();
+        if output && !self.answers.is_empty() {
             self.answers.remove(&path);
         }
-        self.node_done(path, Ok(output))?;
-        if self.env.graph.interrupt_after[node] && self.interrupted.is_none() && !self.replaying {
+        self.node_done(path, result)?;
+        if output
+            && self.env.graph.interrupt_after[node]
+            && self.interrupted.is_none()
+            && !self.replaying
+        {
             self.interrupted = Some(Interruption {
                 path,
                 node,
