@@ -358,3 +358,53 @@ async fn dropping_a_run_stream_cancels_the_run() {
         "dropping the stream dropped the node's future"
     );
 }
+
+static STUCK: AtomicBool = AtomicBool::new(false);
+
+#[node(start, end)]
+async fn until_two(n: u64) -> Value {
+    if n >= 2 {
+        STUCK.store(true, Ordering::SeqCst);
+        std::future::pending::<()>().await;
+    }
+    json!({ "n": n })
+}
+
+/// A runtime that shuts down ends `execute_many`'s worker mid-run: the runs
+/// it finished keep their results, and only the ones without a result are
+/// reported as aborted.
+#[test]
+fn execute_many_keeps_the_results_of_a_worker_that_tokio_ended_early() {
+    let graph = Graph::new()
+        .add_node(until_two)
+        .compile()
+        .expect("compiles");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .expect("a runtime");
+    let handle = runtime.handle().clone();
+    // The workers are spawned on `runtime` (entered here); the runs 0 and 1
+    // finish, run 2 never does, and then the runtime goes away.
+    let stopper = std::thread::spawn(move || {
+        while !STUCK.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        runtime.shutdown_background();
+    });
+    let results = {
+        let _entered = handle.enter();
+        futures::executor::block_on(graph.execute_many((0..4).map(|n| json!({ "n": n })), 1))
+    };
+    stopper.join().expect("the runtime shut down");
+    assert_eq!(results.len(), 4);
+    for (n, result) in results.iter().enumerate().take(2) {
+        assert_eq!(result.as_ref().expect("finished before the end")["n"], n);
+    }
+    for (n, result) in results.iter().enumerate().skip(2) {
+        match result {
+            Err(GraphError::Aborted { index, .. }) => assert_eq!(*index, n),
+            other => panic!("run {n} had no result, so it is aborted: {other:?}"),
+        }
+    }
+}

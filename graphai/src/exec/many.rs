@@ -14,8 +14,14 @@ use crate::tables::Inner;
 
 type RunResult = Result<Map<String, Value>, GraphError>;
 
-/// The inputs not taken yet, each with its place in the list.
-type Queue = Mutex<std::iter::Enumerate<std::vec::IntoIter<Value>>>;
+/// What the workers share: the inputs not taken yet, each with its place in
+/// the list, and the results so far. A worker puts its result and takes
+/// the next input under one lock, so a worker that Tokio ends early (the
+/// runtime shutting down) loses only the run it had in hand.
+struct Shared {
+    inputs: std::iter::Enumerate<std::vec::IntoIter<Value>>,
+    results: Vec<Option<RunResult>>,
+}
 
 /// Runs `graph` once per input and returns the results in input order.
 ///
@@ -45,28 +51,25 @@ pub(crate) async fn execute_many(
     // Taken by the workers, which may run on other threads: the caller's
     // iterator need not be `Send`.
     let inputs: Vec<Value> = inputs.collect();
-    let mut results: Vec<Option<RunResult>> = Vec::with_capacity(inputs.len());
+    let mut results = Vec::with_capacity(inputs.len());
     results.resize_with(inputs.len(), || None);
     let workers = concurrency.min(inputs.len());
-    let queue: Arc<Queue> = Arc::new(Mutex::new(inputs.into_iter().enumerate()));
+    let shared = Arc::new(Mutex::new(Shared {
+        inputs: inputs.into_iter().enumerate(),
+        results,
+    }));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..workers {
-        tasks.spawn(worker(Arc::clone(graph), Arc::clone(&queue)));
+        tasks.spawn(worker(Arc::clone(graph), Arc::clone(&shared)));
     }
     while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(done) => {
-                for (index, result) in done {
-                    results[index] = Some(result);
-                }
-            }
-            Err(error) => {
-                // Only a runtime shutting down ends a worker early: the
-                // results it held are left empty, and say so below.
-                tracing::warn!(%error, "a worker of `execute_many` ended without its results");
-            }
+        if let Err(error) = joined {
+            // Only a runtime shutting down ends a worker early: the run it
+            // had in hand has no result, and says so below.
+            tracing::warn!(%error, "a worker of `execute_many` ended before its run did");
         }
     }
+    let results = std::mem::take(&mut lock(&shared).results);
     results
         .into_iter()
         .enumerate()
@@ -81,15 +84,26 @@ pub(crate) async fn execute_many(
         .collect()
 }
 
-/// One worker of `execute_many`: runs the queue's inputs one after another
-/// until none is left, and returns each result with its input's index.
-async fn worker(graph: Arc<Inner>, queue: Arc<Queue>) -> Vec<(usize, RunResult)> {
-    let mut done = Vec::new();
+/// One worker of `execute_many`: runs the inputs one after another until
+/// none is left, putting each result in its input's place.
+async fn worker(graph: Arc<Inner>, shared: Arc<Mutex<Shared>>) {
+    let mut finished: Option<(usize, RunResult)> = None;
     loop {
-        let next = lock(&queue).next();
-        let Some((index, input)) = next else {
-            return done;
+        let next = {
+            let mut shared = lock(&shared);
+            if let Some((index, result)) = finished.take() {
+                shared.results[index] = Some(result);
+            }
+            shared.inputs.next()
         };
+        let Some((index, input)) = next else {
+            return;
+        };
+        // Runs that never wait would otherwise keep this worker thread to
+        // themselves until the queue is empty: give the other tasks their
+        // turn once Tokio's budget for this one is spent. (Not between a
+        // run and putting its result: an end there would lose the result.)
+        tokio::task::coop::consume_budget().await;
         // A node's panic is already the run's error; anything else that
         // panics is caught here, so each result comes back with its index.
         let run = std::panic::AssertUnwindSafe(execute(&graph, input)).catch_unwind();
@@ -99,11 +113,7 @@ async fn worker(graph: Arc<Inner>, queue: Arc<Queue>) -> Vec<(usize, RunResult)>
                 message: panic_message(payload.as_ref()),
             })
         });
-        done.push((index, result));
-        // Runs that never wait would otherwise keep this worker thread to
-        // themselves until the queue is empty: give the other tasks their
-        // turn once Tokio's budget for this one is spent.
-        tokio::task::coop::consume_budget().await;
+        finished = Some((index, result));
     }
 }
 
