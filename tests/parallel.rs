@@ -461,6 +461,20 @@ mod failing {
         Err("boom failed".into())
     }
 
+    /// Never finishes (and counts nothing, unlike `hang`).
+    #[node]
+    pub async fn stall() -> Value {
+        std::future::pending::<()>().await;
+        json!({})
+    }
+
+    /// Pending at its first poll; panics when polled again.
+    #[node]
+    pub async fn late_boom() -> Value {
+        tokio::task::yield_now().await;
+        panic!("late_boom went off");
+    }
+
     #[node(end)]
     pub async fn after(x: Option<i64>) -> Value {
         json!({ "x": x })
@@ -499,4 +513,31 @@ async fn a_branch_that_fails_at_once_fails_the_run_and_drops_its_pending_sibling
             "`hang` was dropped"
         );
     }
+}
+
+#[tokio::test]
+async fn a_branch_that_panics_after_it_was_pending_names_the_node() {
+    use failing::*;
+    // `late_boom` is pending at its first poll, so it runs beside `stall`
+    // as an effect of its own; its panic later is still its own error.
+    let graph = Graph::new()
+        .add_node(start)
+        .add_node(stall)
+        .add_node(late_boom)
+        .add_node(after)
+        .add_parallel(start, [stall, late_boom])
+        .add_join([stall, late_boom], after)
+        .compile()
+        .expect("compiles");
+    let run = graph.execute(json!({}));
+    let error = tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("the run ends: the panic does not wait for `stall`")
+        .expect_err("`late_boom` fails the run");
+    let causes = std::iter::successors(std::error::Error::source(&error), |e| e.source());
+    let message = causes.fold(error.to_string(), |m, cause| format!("{m}: {cause}"));
+    assert!(
+        message.contains("node `late_boom` panicked: late_boom went off"),
+        "{message}"
+    );
 }

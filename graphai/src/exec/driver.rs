@@ -212,13 +212,14 @@ fn running<'e>(start: Start<'e>, env: &'e RunEnv<'_>) -> Slot<impl Future<Output
                     path,
                     ticket,
                     node,
-                    slot,
+                    mut slot,
                 } => {
-                    let polled = AssertUnwindSafe(slot).catch_unwind().await;
+                    let result =
+                        std::future::poll_fn(|cx| env.poll_quick(node, &mut slot, cx)).await;
                     Done::Node {
                         path,
                         ticket,
-                        outcome: into_outcome(env.quick_result(node, polled)),
+                        outcome: into_outcome(result),
                     }
                 }
             }
@@ -226,15 +227,11 @@ fn running<'e>(start: Start<'e>, env: &'e RunEnv<'_>) -> Slot<impl Future<Output
     }
 }
 
-/// Polls `slot` once, its panic caught: `None` while it is pending.
-async fn poll_once(slot: &mut NodeSlot<'_>) -> Option<std::thread::Result<SlotResult>> {
-    std::future::poll_fn(|cx| {
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *slot).poll(cx)));
-        Poll::Ready(match polled {
-            Ok(Poll::Pending) => None,
-            Ok(Poll::Ready(result)) => Some(Ok(result)),
-            Err(payload) => Some(Err(payload)),
-        })
+/// Polls the quick node `node` in `slot` once: `None` while it is pending.
+async fn poll_once(env: &RunEnv<'_>, node: usize, slot: &mut NodeSlot<'_>) -> Option<SlotResult> {
+    std::future::poll_fn(|cx| match env.poll_quick(node, slot, cx) {
+        Poll::Pending => Poll::Ready(None),
+        Poll::Ready(result) => Poll::Ready(Some(result)),
     })
     .await
 }
@@ -280,8 +277,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                     // `call_quick`, without a future of its own around the slot.
                     let result = match env.put_quick(node, state, upstream, &mut slot) {
                         Ok(()) => {
-                            let polled = AssertUnwindSafe(&mut slot).catch_unwind().await;
-                            env.quick_result(node, polled)
+                            std::future::poll_fn(|cx| env.poll_quick(node, &mut slot, cx)).await
                         }
                         Err(error) => Err(error),
                     };
@@ -314,8 +310,8 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                         ..
                     } if journal.is_none() && env.is_quick(node) => {
                         let polled = match env.put_quick(node, state, upstream, &mut slot) {
-                            Ok(()) => poll_once(&mut slot).await,
-                            Err(error) => Some(Ok(Err(error))),
+                            Ok(()) => poll_once(env, node, &mut slot).await,
+                            Err(error) => Some(Err(error)),
                         };
                         match polled {
                             None => Start::Polled {
@@ -324,10 +320,10 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                                 node,
                                 slot: slot.take(),
                             },
-                            Some(polled) => {
+                            Some(result) => {
                                 // Still running with this ticket (nothing
                                 // else ran meanwhile): no `Done` to check.
-                                self.returned(path, node, env.quick_result(node, polled))?;
+                                self.returned(path, node, result)?;
                                 self.drop_cancelled(&mut effects, &mut live);
                                 continue;
                             }

@@ -93,7 +93,7 @@ impl<'g> RunEnv<'g> {
         slot: &mut NodeSlot<'e>,
     ) -> SlotResult {
         self.put_quick(node, state, upstream, slot)?;
-        self.quick_result(node, AssertUnwindSafe(slot).catch_unwind().await)
+        std::future::poll_fn(|cx| self.poll_quick(node, slot, cx)).await
     }
 
     /// Puts the future of node `node` (on the quick path) in `slot`.
@@ -121,17 +121,31 @@ impl<'g> RunEnv<'g> {
         Ok(())
     }
 
-    /// What the slot of node `node` (on the quick path) gave, polled with
-    /// its panic caught: a panic is the node's error.
-    pub(crate) fn quick_result(
+    /// Polls the future of node `node` (on the quick path) in `slot`, its
+    /// panic caught: a panic is the node's error. Every quick step polls
+    /// through here, in place or beside others, and a result is handed on
+    /// as the node's future gave it (not caught, unwrapped and wrapped again).
+    pub(crate) fn poll_quick(
         &self,
         node: usize,
-        polled: std::thread::Result<SlotResult>,
-    ) -> SlotResult {
-        polled.map_err(|payload| GraphError::Panic {
+        slot: &mut NodeSlot<'_>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<SlotResult> {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| std::pin::Pin::new(&mut *slot).poll(cx)))
+        {
+            Ok(polled) => polled,
+            Err(payload) => std::task::Poll::Ready(Err(self.panicked(node, payload.as_ref()))),
+        }
+    }
+
+    /// The error of node `node`, which panicked with `payload`.
+    #[cold]
+    #[inline(never)]
+    fn panicked(&self, node: usize, payload: &(dyn std::any::Any + Send)) -> GraphError {
+        GraphError::Panic {
             node: self.name(node).to_owned(),
-            message: panic_message(payload.as_ref()),
-        })?
+            message: panic_message(payload),
+        }
     }
 
     /// Runs node `node` on `state` under its policy: one or more attempts.
