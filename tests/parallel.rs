@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use graphai::{Graph, State, Value, json, node, router};
+use graphai::{Graph, GraphError, State, Value, json, node, router};
 
 #[node(start)]
 async fn start() -> Value {
@@ -503,8 +503,7 @@ async fn a_branch_that_fails_at_once_fails_the_run_and_drops_its_pending_sibling
             .await
             .expect("the run ends: the failure does not wait for `hang`")
             .expect_err("`boom` fails the run");
-        let causes = std::iter::successors(std::error::Error::source(&error), |e| e.source());
-        let message = causes.fold(error.to_string(), |m, cause| format!("{m}: {cause}"));
+        let message = error_chain(&error);
         assert!(message.contains("boom"), "names the node: {message}");
         assert!(message.contains(needle), "{needle} not in {message}");
         assert_eq!(
@@ -534,10 +533,15 @@ async fn a_branch_that_panics_after_it_was_pending_names_the_node() {
         .await
         .expect("the run ends: the panic does not wait for `stall`")
         .expect_err("`late_boom` fails the run");
-    let causes = std::iter::successors(std::error::Error::source(&error), |e| e.source());
-    let message = causes.fold(error.to_string(), |m, cause| format!("{m}: {cause}"));
+    let message = error_chain(&error);
     assert!(
         message.contains("node `late_boom` panicked: late_boom went off"),
         "{message}"
     );
+}
+
+/// `error` and its sources, joined with ": ".
+fn error_chain(error: &GraphError) -> String {
+    let causes = std::iter::successors(std::error::Error::source(error), |e| e.source());
+    causes.fold(error.to_string(), |m, cause| format!("{m}: {cause}"))
 }

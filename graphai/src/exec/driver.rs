@@ -213,15 +213,11 @@ fn running<'e>(start: Start<'e>, env: &'e RunEnv<'_>) -> Slot<impl Future<Output
                     ticket,
                     node,
                     mut slot,
-                } => {
-                    let result =
-                        std::future::poll_fn(|cx| env.poll_quick(node, &mut slot, cx)).await;
-                    Done::Node {
-                        path,
-                        ticket,
-                        outcome: into_outcome(result),
-                    }
-                }
+                } => Done::Node {
+                    path,
+                    ticket,
+                    outcome: into_outcome(env.finish_quick(node, &mut slot).await),
+                },
             }
         }),
     }
@@ -276,9 +272,7 @@ impl<'e, 'g> Scheduler<'e, 'g> {
                 {
                     // `call_quick`, without a future of its own around the slot.
                     let result = match env.put_quick(node, state, upstream, &mut slot) {
-                        Ok(()) => {
-                            std::future::poll_fn(|cx| env.poll_quick(node, &mut slot, cx)).await
-                        }
+                        Ok(()) => env.finish_quick(node, &mut slot).await,
                         Err(error) => Err(error),
                     };
                     self.node_done(path, result)?;

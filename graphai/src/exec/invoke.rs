@@ -93,7 +93,17 @@ impl<'g> RunEnv<'g> {
         slot: &mut NodeSlot<'e>,
     ) -> SlotResult {
         self.put_quick(node, state, upstream, slot)?;
-        std::future::poll_fn(|cx| self.poll_quick(node, slot, cx)).await
+        self.finish_quick(node, slot).await
+    }
+
+    /// The future of node `node` (on the quick path) in `slot`, polled by
+    /// [`poll_quick`](Self::poll_quick) until it is done.
+    pub(crate) fn finish_quick<'s>(
+        &'s self,
+        node: usize,
+        slot: &'s mut NodeSlot<'_>,
+    ) -> impl Future<Output = SlotResult> + 's {
+        std::future::poll_fn(move |cx| self.poll_quick(node, slot, cx))
     }
 
     /// Puts the future of node `node` (on the quick path) in `slot`.
