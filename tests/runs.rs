@@ -408,3 +408,90 @@ fn execute_many_keeps_the_results_of_a_worker_that_tokio_ended_early() {
         }
     }
 }
+
+/// A city whose `Deserialize` panics on "boom": binding a parameter runs the
+/// user's code before the node's body does.
+struct Touchy(String);
+
+impl<'de> serde::Deserialize<'de> for Touchy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let city = String::deserialize(deserializer)?;
+        assert_ne!(city, "boom", "cannot read a city called boom");
+        Ok(Touchy(city))
+    }
+}
+
+#[node(start, end)]
+async fn touchy(city: Touchy) -> Value {
+    json!({ "forecast": city.0 })
+}
+
+#[node(start, end, retries = 1, timeout = "5s")]
+async fn touchy_with_policy(city: Touchy) -> Value {
+    json!({ "forecast": city.0 })
+}
+
+#[tokio::test]
+async fn a_panic_while_binding_parameters_names_the_node() {
+    for (node, def) in [
+        ("touchy", touchy()),
+        ("touchy_with_policy", touchy_with_policy()),
+    ] {
+        let graph = Graph::new().add_node(def).compile().expect("compiles");
+        let err = graph
+            .execute(json!({ "city": "boom" }))
+            .await
+            .expect_err("binding panics");
+        // With `retries`, the panic is retried and is the last attempt's error.
+        let panic = match &err {
+            GraphError::GaveUp { last, .. } => last.as_ref(),
+            other => other,
+        };
+        let GraphError::Panic {
+            node: named,
+            message,
+        } = panic
+        else {
+            panic!("{node}: not a panic: {err:?}");
+        };
+        assert_eq!(named, node);
+        assert!(
+            message.contains("cannot read a city called boom"),
+            "{message}"
+        );
+        let out = graph
+            .execute(json!({ "city": "oslo" }))
+            .await
+            .expect("still works");
+        assert_eq!(out["forecast"], "oslo");
+    }
+}
+
+/// A node written by hand whose `invoke` panics before it makes a future.
+struct PanicsAtOnce;
+
+impl graphai::Node for PanicsAtOnce {
+    const NAME: &'static str = "panics_at_once";
+    const DOC: &'static str = "";
+    const IS_START: bool = true;
+    const IS_END: bool = true;
+    const IS_STREAM: bool = false;
+    const IS_ROUTER: bool = false;
+    const PARAMS: &'static [graphai::ParamInfo] = &[];
+    fn invoke(_: graphai::Context<'_>) -> graphai::NodeFuture<'_> {
+        panic!("no future today")
+    }
+}
+
+#[tokio::test]
+async fn a_hand_written_node_that_panics_in_invoke_is_named() {
+    let graph = Graph::new()
+        .add_node(<PanicsAtOnce as graphai::Node>::def())
+        .compile()
+        .expect("compiles");
+    let err = graph.execute(json!({})).await.expect_err("invoke panics");
+    assert_eq!(
+        err.to_string(),
+        "node `panics_at_once` panicked: no future today"
+    );
+}

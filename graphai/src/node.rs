@@ -116,6 +116,15 @@ impl<'a> NodeSlot<'a> {
         }
     }
 
+    /// Puts a future that fails with `error` at once: what `#[node]` puts
+    /// when the node's parameters cannot be bound.
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn fail(&mut self, error: GraphError) {
+        self.put(std::future::ready(Err(error)));
+    }
+
     /// Puts a future that is boxed already.
     pub fn put_boxed(&mut self, future: NodeFuture<'a>) {
         match &mut self.inner {

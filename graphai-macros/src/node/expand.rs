@@ -4,8 +4,9 @@
 //! - `pub struct search {}`: braced, so it lives only in the type namespace and a
 //!   `let search` or parameter `search` elsewhere stays a plain binding;
 //! - `impl search { pub async fn call(query: String) -> Value { .. } }`: the body;
-//! - `impl graphai::Node for search`: name, flags, parameters, and `invoke`,
-//!   which binds the parameters from the run state and calls `call`;
+//! - `impl graphai::Node for search`: name, flags, parameters, and
+//!   `invoke_in`, which binds the parameters from the run state and puts the
+//!   future that calls `call` in the run's slot (`invoke` boxes the same);
 //! - `pub fn search() -> graphai::NodeDef`: the node as a value for the builder.
 
 use proc_macro2::{Span, TokenStream};
@@ -246,10 +247,18 @@ pub(crate) fn param_infos(params: &[Param]) -> Vec<TokenStream> {
 }
 
 impl NodeFn {
-    /// `invoke`: bind every parameter, call the body, turn its return into the output.
+    /// `invoke_in`: bind every parameter, then put the future that calls the
+    /// body and turns its return into the output.
+    ///
+    /// The parameters are bound before the future is made, so that the
+    /// future holds the bound values and the node's name, not the
+    /// `Context`: a small future is cheap to move into its slot. A binding
+    /// that fails puts its error in the slot instead.
     fn invoke_body(&self) -> TokenStream {
         let ctx = ctx_ident();
+        let slot = slot_ident();
         let binder = Ident::new("__graphai_binder", Span::mixed_site());
+        let node_var = Ident::new("__graphai_node", Span::mixed_site());
         let node = self.name();
         let owner = format!("node `{node}`");
         let mut helpers = Vec::new();
@@ -273,10 +282,14 @@ impl NodeFn {
                     let #var = ::graphai::__private::inject_interrupt::<#ty>(&#ctx);
                 }),
                 Role::Resource => {
-                    let (helper, inject) =
-                        schema::inject_resource(index, param, &owner, &ctx, &var);
+                    let (helper, inject) = schema::inject_resource(index, param, &owner, &ctx);
                     helpers.push(helper);
-                    injections.push(inject);
+                    injections.push(quote! {
+                        let #var = match #inject {
+                            ::core::result::Result::Ok(value) => value,
+                            ::core::result::Result::Err(error) => return #slot.fail(error),
+                        };
+                    });
                 }
                 Role::Read => {
                     let (helper, read) = read_param(index, param, self.kind, &owner, &binder);
@@ -294,7 +307,7 @@ impl NodeFn {
                     #(#reads)*
                     match (#(#read_vars,)*) {
                         (#(::core::option::Option::Some(#read_vars),)*) => (#(#read_vars,)*),
-                        _ => return ::core::result::Result::Err(#binder.into_error()),
+                        _ => return #slot.fail(#binder.into_error()),
                     }
                 };
             }
@@ -314,12 +327,9 @@ impl NodeFn {
         };
         let future = quote_spanned!(async_span=> Self::call(#(#all_vars),*));
         let call = quote!(__graphai_send(#future).await);
-        let (output_helpers, finish) = self.output(&node, &ctx, &call);
-        let slot = slot_ident();
+        let (output_helpers, finish) = self.output(&node, &node_var, &call);
         let body = quote_spanned! {async_span=>
             #slot.put(async move {
-                #bind
-                #(#injections)*
                 #finish
             })
         };
@@ -327,13 +337,22 @@ impl NodeFn {
             #(#helpers)*
             #output_helpers
             #send
+            #bind
+            #(#injections)*
+            let #node_var: &str = #ctx.node();
             #body
         }
     }
 
     /// Items that check the return type (with messages naming the node), and
-    /// the expression that turns `call`'s value into the node's output.
-    fn output(&self, node: &str, ctx: &Ident, call: &TokenStream) -> (TokenStream, TokenStream) {
+    /// the expression that turns `call`'s value into the node's output
+    /// (`node_var` holds the running node's name).
+    fn output(
+        &self,
+        node: &str,
+        node_var: &Ident,
+        call: &TokenStream,
+    ) -> (TokenStream, TokenStream) {
         let (ret, fallible) = match &self.output {
             Output::Plain(ty) => (ty, false),
             Output::Fallible(ty) => (ty, true),
@@ -373,7 +392,7 @@ impl NodeFn {
         if !fallible {
             let finish = quote! {{
                 let #value = #call;
-                #output_fn(#ctx.node(), #value)
+                #output_fn(#node_var, #value)
             }};
             return (output_items, finish);
         }
@@ -402,8 +421,8 @@ impl NodeFn {
         };
         let finish = quote! {
             match #call {
-                ::core::result::Result::Ok(#value) => #output_fn(#ctx.node(), #value),
-                ::core::result::Result::Err(#error) => #error_fn(#ctx.node(), #error),
+                ::core::result::Result::Ok(#value) => #output_fn(#node_var, #value),
+                ::core::result::Result::Err(#error) => #error_fn(#node_var, #error),
             }
         };
         (items, finish)

@@ -168,15 +168,15 @@ pub(crate) fn resources_expr(params: &[Param]) -> TokenStream {
     quote!(&[#(#infos),*])
 }
 
-/// The helper items and the statement that inject the resource parameter
-/// `param` into `var`. The helper's trait says, naming the parameter, when
-/// the type cannot be a resource.
+/// The helper items and the expression that injects the resource parameter
+/// `param` (a `Result`: the error names a resource the run does not serve).
+/// The helper's trait says, naming the parameter, when the type cannot be a
+/// resource.
 pub(crate) fn inject_resource(
     index: usize,
     param: &Param,
     owner: &str,
     ctx: &Ident,
-    var: &Ident,
 ) -> (TokenStream, TokenStream) {
     let Some(inner) = param.resource_inner() else {
         return (TokenStream::new(), TokenStream::new());
@@ -203,10 +203,7 @@ pub(crate) fn inject_resource(
             ::graphai::__private::inject_resource::<T>(ctx, parameter)
         }
     };
-    let stmt = quote! {
-        let #var = #inject_fn::<#inner>(&#ctx, #name)?;
-    };
-    (helper, stmt)
+    (helper, quote!(#inject_fn::<#inner>(&#ctx, #name)))
 }
 
 /// `text` for a diagnostic message, where `{` and `}` are format syntax.

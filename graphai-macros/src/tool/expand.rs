@@ -160,10 +160,9 @@ impl ToolFn {
                     let #var = ::graphai::__private::inject_state::<#ty>(&#ctx);
                 }),
                 Role::Resource => {
-                    let (helper, inject) =
-                        schema::inject_resource(index, param, &owner, &ctx, &var);
+                    let (helper, inject) = schema::inject_resource(index, param, &owner, &ctx);
                     helpers.push(helper);
-                    injections.push(inject);
+                    injections.push(quote!(let #var = #inject?;));
                 }
                 Role::Read => {
                     let (helper, read) = read_param(index, param, Kind::Tool, &owner, &binder);

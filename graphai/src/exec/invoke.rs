@@ -115,16 +115,23 @@ impl<'g> RunEnv<'g> {
         slot: &mut NodeSlot<'e>,
     ) -> Result<(), GraphError> {
         let def = self.def(node);
-        let ctx = Context {
-            node: def.name(),
-            state,
-            upstream,
-            callback: None,
-            shared: &self.graph.state,
-            resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
-            interrupt: None,
-        };
-        def.invoke_into(ctx, slot);
+        // Making the future runs the node's code that binds its parameters
+        // (a `Deserialize` impl may panic): its panic is caught too.
+        let put = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let ctx = Context {
+                node: def.name(),
+                state,
+                upstream,
+                callback: None,
+                shared: &self.graph.state,
+                resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
+                interrupt: None,
+            };
+            def.invoke_into(ctx, slot);
+        }));
+        if let Err(payload) = put {
+            return Err(self.panicked(node, payload.as_ref()));
+        }
         if slot.is_empty() {
             return Err(no_future(def.name()));
         }
@@ -256,17 +263,21 @@ impl<'g> RunEnv<'g> {
             resources: ResourceScope::new(&self.graph.resources.shared, self.resources),
             interrupt,
         };
-        // Only the node's own (boxed, so small) future is instrumented: an
-        // `Instrumented` around this whole attempt would be moved once more
-        // per call, a cost that remains with no subscriber.
-        let output = AssertUnwindSafe((def.invoke)(ctx))
+        let panicked = |payload: Box<dyn std::any::Any + Send>| GraphError::Panic {
+            node: name.to_owned(),
+            message: panic_message(payload.as_ref()),
+        };
+        // Making the future binds the node's parameters; its panic is caught
+        // as the future's is. Only the node's own (boxed, so small) future is
+        // instrumented: an `Instrumented` around this whole attempt would be
+        // moved once more per call, a cost that remains with no subscriber.
+        let future =
+            std::panic::catch_unwind(AssertUnwindSafe(|| (def.invoke)(ctx))).map_err(panicked)?;
+        let output = AssertUnwindSafe(future)
             .catch_unwind()
             .instrument(span.clone())
             .await
-            .map_err(|payload| GraphError::Panic {
-                node: name.to_owned(),
-                message: panic_message(payload.as_ref()),
-            })??;
+            .map_err(panicked)??;
         if let Some(callback) = &callback {
             callback.end_node(name).await.map_err(marker_error)?;
         }
