@@ -40,9 +40,29 @@ impl Bench {
         mut floor: impl AsyncFnMut() -> Duration,
         mut engine: impl AsyncFnMut() -> Duration,
     ) -> (f64, f64) {
+        self.interleave_cases(
+            default_reps,
+            &[()],
+            async |()| floor().await,
+            async |()| engine().await,
+        )
+        .await[0]
+    }
+
+    /// [`interleave`](Self::interleave) over several cases of one workload
+    /// (W5's payload sizes): every round runs each case on both sides, so a
+    /// slow stretch of the machine lands on all cases alike instead of on
+    /// whichever was measured then. Returns the medians per case, in order.
+    pub async fn interleave_cases<C: Copy>(
+        &self,
+        default_reps: usize,
+        cases: &[C],
+        mut floor: impl AsyncFnMut(C) -> Duration,
+        mut engine: impl AsyncFnMut(C) -> Duration,
+    ) -> Vec<(f64, f64)> {
         let warmups = self.warmups.unwrap_or(1);
         let reps = self.reps.unwrap_or(default_reps).max(1);
-        let (mut floors, mut engines) = (Vec::new(), Vec::new());
+        let mut times = vec![(Vec::new(), Vec::new()); cases.len()];
         for round in 0..warmups + reps {
             let timed = round >= warmups;
             let order = if round % 2 == 0 {
@@ -50,20 +70,25 @@ impl Bench {
             } else {
                 [Only::Graphai, Only::Floor]
             };
-            for side in order {
-                if self.only != Only::Both && self.only != side {
-                    continue;
-                }
-                let (time, times) = match side {
-                    Only::Floor => (floor().await, &mut floors),
-                    _ => (engine().await, &mut engines),
-                };
-                if timed {
-                    times.push(time.as_secs_f64());
+            for (&case, (floors, engines)) in cases.iter().zip(&mut times) {
+                for side in order {
+                    if self.only != Only::Both && self.only != side {
+                        continue;
+                    }
+                    let (time, times) = match side {
+                        Only::Floor => (floor(case).await, &mut *floors),
+                        _ => (engine(case).await, &mut *engines),
+                    };
+                    if timed {
+                        times.push(time.as_secs_f64());
+                    }
                 }
             }
         }
-        (median(floors), median(engines))
+        times
+            .into_iter()
+            .map(|(floors, engines)| (median(floors), median(engines)))
+            .collect()
     }
 
     /// Prints one figure of row `key` and writes it to the TSV file.
