@@ -75,12 +75,12 @@ impl Bench {
                     if self.only != Only::Both && self.only != side {
                         continue;
                     }
-                    let (time, times) = match side {
+                    let (time, of_side) = match side {
                         Only::Floor => (floor(case).await, &mut *floors),
                         _ => (engine(case).await, &mut *engines),
                     };
                     if timed {
-                        times.push(time.as_secs_f64());
+                        of_side.push(time.as_secs_f64());
                     }
                 }
             }

@@ -63,10 +63,9 @@ Floor: each run spawned as a task under a 64-permit semaphore, results collected
 input order.
 - **W5**: W1's chain with an extra `payload` of K strings of 100 bytes that no node \
 reads, K = 10, 1,000, 10,000; 200 executes per repetition, inputs built before and \
-outputs dropped after the timed part; after building its inputs each side runs once, \
-untimed, on `{\"x\": 0}`, so the code the build evicted from the caches is back \
-before the timing starts. Each round measures the three sizes on both sides, so the \
-sizes share the machine's slow and fast stretches. Floor: W1's floor on the same inputs.
+outputs dropped after the timed part. Each round measures the three sizes on both \
+sides, so the sizes share the machine's slow and fast stretches. Floor: W1's floor on \
+the same inputs.
 - **W6**: start -> router; the router sends to `step` while `counter < 1000`, else to \
 the end node; `step` returns `{\"counter\": counter + 1}` and leads back to the router. \
 The figure is per lap (one router call plus one step). The router returns a \
@@ -96,7 +95,10 @@ pub fn report(files: &[PathBuf]) -> String {
         w,
         "Each figure is the median over {} fresh processes; inside a process each \
          workload alternates its floor and graphai over several repetitions (after a \
-         warm-up) and takes the median of each. The ratio is graphai / floor, computed \
+         warm-up) and takes the median of each. Where a repetition times runs on inputs \
+         it built first (W1, W3, W5, W6), each side runs once, untimed, on a copy of the \
+         last input before the timing starts, so the code that building the inputs \
+         evicted from the caches is back. The ratio is graphai / floor, computed \
          in each process and then the median taken; the last column lists the \
          per-process ratios.\n",
         files.len()
